@@ -209,13 +209,19 @@ void append_number(const LogFormatter::Field& field, double value, std::string& 
   }
 }
 
+// Python's str() of a float: the shortest repr, with ".0" if it is a whole number.
+std::string python_float_str(double value) {
+  std::string text = fmt::format("{}", value);
+  if (text.find_first_of(".eEn") == std::string::npos) text += ".0";
+  return text;
+}
+
 void append_value(const LogFormatter::Field& field, double value, std::string& out) {
   if (field.conversion == 's') {
-    // Python's str() of an int has no decimals; of a float, the shortest repr.
-    append_string(field, value == std::trunc(value) && field.key != Key::kCreated &&
-                                 field.key != Key::kMsecs
-                             ? fmt::format("{}", static_cast<long long>(value))
-                             : fmt::format("{}", value),
+    bool is_float = field.key == Key::kCreated || field.key == Key::kMsecs;
+    append_string(field,
+                  is_float ? python_float_str(value)
+                           : fmt::format("{}", static_cast<long long>(value)),
                   out);
   } else {
     append_number(field, value, out);
