@@ -26,7 +26,7 @@ enum class ColorMode {
 // output is always valid UTF-8 (Tornado repr()s undecodable byte strings).
 //
 // Fields: message, levelname, levelno, asctime, created, msecs, name, module, filename,
-// pathname, lineno, funcName, process, thread, color, end_color. Conversions s, r, d,
+// pathname, lineno, funcName, process, thread, color, end_color. Conversions s, d,
 // i, u, f, F with Python's flags (-, 0, +, space), width and precision. `%%` is a %.
 //
 // Like every spdlog formatter it is used under its sink's lock; clone() gives each
