@@ -316,18 +316,22 @@ void LogFormatter::format(const spdlog::details::log_msg& msg, spdlog::memory_bu
   std::string_view path = msg.source.filename ? std::string_view(msg.source.filename) : kUnknownFile;
   std::string_view color = color_code(msg.level);
 
-  std::string line;
-  line.reserve(128 + msg.payload.size());
+  std::string& line = line_;
+  line.clear();
   for (const Field& field : fields_) {
     switch (field.key) {
       case Key::kLiteral:
         line += field.literal;
         break;
       case Key::kMessage: {
-        std::string safe;
-        utf8::append_escaping_invalid(std::string_view(msg.payload.data(), msg.payload.size()),
-                                      safe);
-        append_string(field, safe, line);
+        std::string_view payload(msg.payload.data(), msg.payload.size());
+        if (field.width <= 0 && field.precision < 0) {
+          utf8::append_escaping_invalid(payload, line);  // The common case: no copy.
+        } else {
+          std::string safe;
+          utf8::append_escaping_invalid(payload, safe);
+          append_string(field, safe, line);
+        }
         break;
       }
       case Key::kLevelName:
@@ -337,9 +341,14 @@ void LogFormatter::format(const spdlog::details::log_msg& msg, spdlog::memory_bu
         append_value(field, level_number(msg.level), line);
         break;
       case Key::kAscTime: {
-        std::string time;
-        format_time(seconds, static_cast<int>(micros / 1000), time);
-        append_string(field, time, line);
+        int millis = static_cast<int>(micros / 1000);
+        if (field.width <= 0 && field.precision < 0) {
+          format_time(seconds, millis, line);
+        } else {
+          std::string time;
+          format_time(seconds, millis, time);
+          append_string(field, time, line);
+        }
         break;
       }
       case Key::kCreated:
@@ -381,10 +390,13 @@ void LogFormatter::format(const spdlog::details::log_msg& msg, spdlog::memory_bu
     }
   }
   // Continuation lines are indented so each record's first line stands out.
-  for (char c : line) {
-    dest.push_back(c);
-    if (c == '\n') dest.append(std::string_view("    "));
+  std::string_view rest(line);
+  for (size_t newline; (newline = rest.find('\n')) != std::string_view::npos;) {
+    dest.append(rest.substr(0, newline + 1));
+    dest.append(std::string_view("    "));
+    rest.remove_prefix(newline + 1);
   }
+  dest.append(rest);
   dest.push_back('\n');
 }
 

@@ -94,6 +94,7 @@ class LogFormatter final : public spdlog::formatter {
   // The last second formatted by %(asctime)s, reused within that second.
   std::time_t cached_second_ = -1;
   std::string cached_time_;
+  std::string line_;  // Reused for each record, keeping its capacity.
 };
 
 }  // namespace tornado::log
