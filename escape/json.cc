@@ -2,6 +2,7 @@
 // recursive_unicode.
 #include "escape/json.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -97,7 +98,34 @@ absl::StatusOr<std::string> json_encode(const nlohmann::json& value) {
   return absl::StrReplaceAll(*out, {{"</", "<\\/"}});
 }
 
+// The deepest nesting of arrays and objects, ignoring brackets inside strings.
+int nesting_depth(std::string_view value) {
+  int depth = 0, deepest = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 absl::StatusOr<nlohmann::json> json_decode(std::string_view value) {
+  if (nesting_depth(value) > kJsonMaxDepth) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("json_decode: nesting deeper than ", kJsonMaxDepth, " levels"));
+  }
   try {
     return nlohmann::json::parse(value.begin(), value.end());
   } catch (const nlohmann::json::exception& e) {

@@ -67,17 +67,29 @@ TEST(JsonTest, DecodeErrorsAreClear) {
       << json_decode("[1,]").status();
 }
 
-TEST(JsonTest, DeepNestingNeitherCrashesNorRecurses) {
-  constexpr size_t kDepth = 200000;
-  const std::string deep = std::string(kDepth, '[') + std::string(kDepth, ']');
-  absl::StatusOr<json> parsed = json_decode(deep);
-  ASSERT_TRUE(parsed.ok()) << parsed.status();
-  absl::StatusOr<std::string> encoded = json_encode(*parsed);
-  ASSERT_TRUE(encoded.ok());
-  EXPECT_EQ(*encoded, deep);
-  EXPECT_TRUE(recursive_unicode(*std::move(parsed)).ok());  // a copy would recurse
+TEST(JsonTest, DecodeLimitsNesting) {
+  const auto nested = [](int depth) { return std::string(depth, '[') + std::string(depth, ']'); };
+  EXPECT_TRUE(json_decode(nested(kJsonMaxDepth)).ok());
+  EXPECT_TRUE(json_decode("[\"" + std::string(5000, '[') + "\"]").ok());  // brackets in a string
+  absl::StatusOr<json> deep = json_decode(nested(kJsonMaxDepth + 1));
+  EXPECT_EQ(deep.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(deep.status().message().find("nesting"), absl::string_view::npos);
   // 1 MB of unclosed brackets is an error, not a crash.
   EXPECT_FALSE(json_decode(std::string(1 << 20, '[')).ok());
+}
+
+TEST(JsonTest, EncodeAndRecursiveUnicodeDoNotRecurse) {
+  constexpr size_t kDepth = 200000;
+  json root = json::array();
+  json* inner = &root;
+  for (size_t i = 1; i < kDepth; ++i) {
+    inner->push_back(json::array());
+    inner = &inner->back();
+  }
+  absl::StatusOr<std::string> encoded = json_encode(root);
+  ASSERT_TRUE(encoded.ok());
+  EXPECT_EQ(*encoded, std::string(kDepth, '[') + std::string(kDepth, ']'));
+  EXPECT_TRUE(recursive_unicode(std::move(root)).ok());  // a copy would recurse
 }
 
 TEST(JsonTest, LinearOnLargeStrings) {
