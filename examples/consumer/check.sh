@@ -3,7 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 bazelw=../../bazelw
-module=log
+module=util
 
 output=$("$bazelw" run //:hello 2>/dev/null)
 echo "$output"

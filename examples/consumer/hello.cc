@@ -1,11 +1,13 @@
 // A program outside the tornado-cpp repo, built against one of its modules.
+#include <chrono>
 #include <iostream>
 
-#include "log/log.h"
-#include "log/version.h"
+#include "util/util.h"
+#include "util/version.h"
 
 int main() {
-  tornado::log::gen_log().info("hello from a consumer of tornado-cpp log");
-  std::cout << "tornado log module version " << tornado::log::kVersion << "\n";
+  using namespace std::chrono_literals;
+  std::cout << "tornado util module version " << tornado::util::kVersion << "\n";
+  std::cout << "90 minutes is " << tornado::util::timedelta_to_seconds(90min) << " seconds\n";
   return 0;
 }
