@@ -16,7 +16,6 @@
 #include <string>
 #include <type_traits>
 #include <utility>
-#include <variant>
 
 #include "absl/container/inlined_vector.h"
 #include "absl/functional/any_invocable.h"
@@ -128,7 +127,12 @@ template <typename T>
 class State : public std::enable_shared_from_this<State<T>> {
  public:
   using DoneFn = absl::AnyInvocable<void(Future<T>) &&>;
-  using Waiter = std::variant<CoroutineResumer, DoneFn>;
+  // Either a suspended coroutine or a done-callback (a plain struct rather than a
+  // std::variant: cheaper, and GCC's -Wmaybe-uninitialized misfires on the variant).
+  struct Waiter {
+    CoroutineResumer coro{std::coroutine_handle<>()};
+    DoneFn fn;
+  };
 
   State() = default;
   State(const State&) = delete;
@@ -228,7 +232,9 @@ template <typename T, bool kMove>
 struct FutureAwaiter {
   std::shared_ptr<State<T>> state;
   bool await_ready() const noexcept { return state->done(); }
-  void await_suspend(std::coroutine_handle<> h) { state->add_waiter(CoroutineResumer(h)); }
+  void await_suspend(std::coroutine_handle<> h) {
+    state->add_waiter(typename State<T>::Waiter{CoroutineResumer(h), nullptr});
+  }
   decltype(auto) await_resume() {
     if constexpr (std::is_void_v<T>) {
       state->check();
@@ -317,11 +323,13 @@ class [[nodiscard]] Future {
   template <typename F>
   void add_done_callback(F fn) const {
     if constexpr (std::is_invocable_v<F&&, Future<T>>) {
-      state_->add_waiter(typename internal::State<T>::DoneFn(std::move(fn)));
+      state_->add_waiter(typename internal::State<T>::Waiter{
+          internal::CoroutineResumer(std::coroutine_handle<>()), std::move(fn)});
     } else {
       static_assert(std::is_invocable_v<F&&>, "callback must take Future<T> or nothing");
-      state_->add_waiter(typename internal::State<T>::DoneFn(
-          [fn = std::move(fn)](Future<T>) mutable { std::move(fn)(); }));
+      state_->add_waiter(typename internal::State<T>::Waiter{
+          internal::CoroutineResumer(std::coroutine_handle<>()),
+          [fn = std::move(fn)](Future<T>) mutable { std::move(fn)(); }});
     }
   }
 
@@ -346,10 +354,10 @@ namespace internal {
 
 template <typename T>
 void State<T>::dispatch_waiter(Waiter w) {
-  if (auto* r = std::get_if<CoroutineResumer>(&w)) {
-    dispatch(Callback(std::move(*r)));
+  if (!w.fn) {
+    dispatch(Callback(std::move(w.coro)));
   } else {
-    dispatch(Callback([fn = std::move(std::get<DoneFn>(w)),
+    dispatch(Callback([fn = std::move(w.fn),
                        f = Future<T>(this->shared_from_this())]() mutable {
       std::move(fn)(std::move(f));
     }));
