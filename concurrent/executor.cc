@@ -16,14 +16,15 @@ ThreadPoolExecutor::ThreadPoolExecutor(int max_workers)
 ThreadPoolExecutor::~ThreadPoolExecutor() { shutdown(true); }
 
 int ThreadPoolExecutor::num_threads() const {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   return static_cast<int>(threads_.size());
 }
 
 void ThreadPoolExecutor::execute(absl::AnyInvocable<void() &&> task) {
-  absl::MutexLock lock(&mu_);
+  std::lock_guard<std::mutex> lock(mu_);
   if (shutdown_) throw std::runtime_error("cannot schedule new futures after shutdown");
   queue_.push_back(std::move(task));
+  cv_.notify_one();
   // Start a thread unless an idle one will pick the task up (Python's rule).
   if (idle_ < static_cast<int>(queue_.size()) &&
       static_cast<int>(threads_.size()) < max_workers_) {
@@ -35,13 +36,9 @@ void ThreadPoolExecutor::worker_loop() {
   for (;;) {
     absl::AnyInvocable<void() &&> task;
     {
-      absl::MutexLock lock(&mu_);
+      std::unique_lock<std::mutex> lock(mu_);
       ++idle_;
-      mu_.Await(absl::Condition(
-          +[](ThreadPoolExecutor* self) ABSL_NO_THREAD_SAFETY_ANALYSIS {
-            return !self->queue_.empty() || self->shutdown_;
-          },
-          this));
+      cv_.wait(lock, [this] { return !queue_.empty() || shutdown_; });
       --idle_;
       if (queue_.empty()) return;  // shut down and drained
       task = std::move(queue_.front());
@@ -53,14 +50,15 @@ void ThreadPoolExecutor::worker_loop() {
 
 void ThreadPoolExecutor::shutdown(bool wait) {
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     shutdown_ = true;
   }
+  cv_.notify_all();
   if (!wait) return;
-  absl::MutexLock join_lock(&join_mu_);
+  std::lock_guard<std::mutex> join_lock(join_mu_);
   std::vector<std::thread> threads;
   {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     threads.swap(threads_);
   }
   for (std::thread& t : threads) {

@@ -6,11 +6,13 @@
 // Future is only ever touched on its own thread.
 #pragma once
 
+#include <condition_variable>
 #include <cstddef>
 #include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
@@ -18,9 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include "absl/base/thread_annotations.h"
 #include "absl/functional/any_invocable.h"
-#include "absl/synchronization/mutex.h"
 #include "concurrent/future.h"
 
 namespace tornado::concurrent {
@@ -137,13 +137,16 @@ class ThreadPoolExecutor final : public Executor {
   void execute(absl::AnyInvocable<void() &&> task) override;
   void worker_loop();
 
+  // std::mutex rather than absl::Mutex: the system abseil is not built with ThreadSanitizer
+  // annotations, so tsan cannot see absl::Mutex's ordering; pthread-based locks it can.
   const int max_workers_;
-  mutable absl::Mutex mu_;
-  std::deque<absl::AnyInvocable<void() &&>> queue_ ABSL_GUARDED_BY(mu_);
-  bool shutdown_ ABSL_GUARDED_BY(mu_) = false;
-  int idle_ ABSL_GUARDED_BY(mu_) = 0;
-  std::vector<std::thread> threads_ ABSL_GUARDED_BY(mu_);
-  absl::Mutex join_mu_;  // serialises joining between concurrent shutdown(true) calls
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<absl::AnyInvocable<void() &&>> queue_;  // guarded by mu_
+  bool shutdown_ = false;                            // guarded by mu_
+  int idle_ = 0;                                     // guarded by mu_
+  std::vector<std::thread> threads_;                 // guarded by mu_
+  std::mutex join_mu_;  // serialises joining between concurrent shutdown(true) calls
 };
 
 // Runs functions synchronously inside submit() (Tornado's DummyExecutor); the returned

@@ -3,6 +3,7 @@
 #include "concurrent/executor.h"
 
 #include <atomic>
+#include <latch>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -11,7 +12,6 @@
 
 #include <gtest/gtest.h>
 
-#include "absl/synchronization/notification.h"
 #include "concurrent/test_scheduler.h"
 
 namespace tornado::concurrent {
@@ -64,13 +64,13 @@ TEST(ThreadPoolExecutorTest, ManyTasksManyThreads) {
 TEST(ThreadPoolExecutorTest, CancelledFutureIgnoresLateResult) {
   ManualScheduler scheduler;
   ThreadPoolExecutor pool(1);
-  absl::Notification release;
+  std::latch release{1};
   Future<int> f = pool.submit([&] {
-    release.WaitForNotification();
+    release.wait();
     return 1;
   });
   EXPECT_TRUE(f.cancel());
-  release.Notify();
+  release.count_down();
   scheduler.wait_for_remote(1);
   scheduler.run_all();
   EXPECT_TRUE(f.cancelled());
@@ -97,17 +97,17 @@ TEST(ThreadPoolExecutorTest, SubmitWithoutSchedulerIsAClearError) {
 
 TEST(ThreadPoolExecutorTest, ResultForAClosedLoopIsDropped) {
   ThreadPoolExecutor pool(1);
-  absl::Notification release;
+  std::latch release{1};
   auto payload = std::make_shared<int>(1);
   std::weak_ptr<int> weak = payload;
   {
     ManualScheduler scheduler;
     (void)pool.submit([&release, payload = std::move(payload)] {
-      release.WaitForNotification();
+      release.wait();
       return *payload;
     });
   }  // the "loop" closes while the task runs
-  release.Notify();
+  release.count_down();
   pool.shutdown(true);
   EXPECT_TRUE(weak.expired());
 }

@@ -2,7 +2,9 @@
 // app_log output. Test-only (testonly target :test_support).
 #pragma once
 
+#include <condition_variable>
 #include <deque>
+#include <mutex>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -12,7 +14,6 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 
-#include "absl/synchronization/mutex.h"
 #include "concurrent/future.h"
 #include "log/log.h"
 
@@ -63,38 +64,38 @@ class ManualScheduler : public Scheduler {
   class Remote : public RemoteScheduler {
    public:
     bool call_soon_threadsafe(Callback cb) override {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       if (closed_) return false;
       queue_.push_back(std::move(cb));
       ++received_;
+      cv_.notify_all();
       return true;
     }
     void drain_into(std::deque<Callback>& out) {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       while (!queue_.empty()) {
         out.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
     }
     void wait_for(int n) {
-      absl::MutexLock lock(&mu_);
-      target_ = n;
-      mu_.Await(absl::Condition(this, &Remote::reached));
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return received_ >= n; });
     }
     void close() {
       std::deque<Callback> dropped;
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       closed_ = true;
       dropped.swap(queue_);
     }
 
    private:
-    bool reached() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return received_ >= target_; }
-    absl::Mutex mu_;
-    std::deque<Callback> queue_ ABSL_GUARDED_BY(mu_);
-    bool closed_ ABSL_GUARDED_BY(mu_) = false;
-    int received_ ABSL_GUARDED_BY(mu_) = 0;
-    int target_ ABSL_GUARDED_BY(mu_) = 0;
+    // std::mutex: tsan sees it (the system abseil is not tsan-instrumented).
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<Callback> queue_;
+    bool closed_ = false;
+    int received_ = 0;
   };
 
   Scheduler* previous_;

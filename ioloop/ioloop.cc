@@ -9,12 +9,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <random>
 #include <system_error>
 #include <thread>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
 #include "log/log.h"
 
 namespace tornado::ioloop {
@@ -57,7 +56,7 @@ class Waker : public concurrent::RemoteScheduler {
   int fd() const { return fd_; }
 
   bool call_soon_threadsafe(concurrent::Callback cb) override {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (closed_) return false;
     const bool was_empty = queue_.empty();
     queue_.push_back(std::move(cb));
@@ -69,7 +68,7 @@ class Waker : public concurrent::RemoteScheduler {
 
   // Wakes the loop (e.g. for stop()).
   void wake() {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (!closed_) wake_locked();
   }
 
@@ -82,7 +81,7 @@ class Waker : public concurrent::RemoteScheduler {
 
   // Appends the queued callbacks to `out`.
   void drain(std::vector<concurrent::Callback>& out) {
-    absl::MutexLock lock(&mu_);
+    std::lock_guard<std::mutex> lock(mu_);
     if (queue_.empty()) return;
     if (out.empty()) {
       out.swap(queue_);
@@ -96,7 +95,7 @@ class Waker : public concurrent::RemoteScheduler {
   void close() {
     std::vector<concurrent::Callback> dropped;
     {
-      absl::MutexLock lock(&mu_);
+      std::lock_guard<std::mutex> lock(mu_);
       if (closed_) return;
       closed_ = true;
       dropped.swap(queue_);
@@ -105,15 +104,16 @@ class Waker : public concurrent::RemoteScheduler {
   }
 
  private:
-  void wake_locked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+  void wake_locked() {
     const std::uint64_t one = 1;
     // EAGAIN means the counter is saturated: the loop is being woken anyway.
     [[maybe_unused]] ssize_t n = ::write(fd_, &one, sizeof one);
   }
 
-  absl::Mutex mu_;
-  std::vector<concurrent::Callback> queue_ ABSL_GUARDED_BY(mu_);
-  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  // std::mutex: visible to ThreadSanitizer (the system abseil's Mutex is not).
+  std::mutex mu_;
+  std::vector<concurrent::Callback> queue_;  // guarded by mu_
+  bool closed_ = false;                      // guarded by mu_
   const int fd_;
 };
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <latch>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -16,7 +17,6 @@
 
 #include <gtest/gtest.h>
 
-#include "absl/synchronization/notification.h"
 #include "concurrent/executor.h"
 #include "concurrent/test_scheduler.h"
 #include "ioloop/version.h"
@@ -455,7 +455,7 @@ TEST(IOLoopCloseTest, AddCallbackWhileClosingFromAnotherThread) {
   // test_add_callback_while_closing: another thread keeps adding callbacks while the
   // loop stops and closes; nothing crashes, late callbacks are dropped and destroyed.
   auto loop = std::make_unique<IOLoop>();
-  absl::Notification started;
+  std::latch started{1};
   std::atomic<bool> done{false};
   std::atomic<int> destroyed{0};
   struct Counted {
@@ -469,7 +469,7 @@ TEST(IOLoopCloseTest, AddCallbackWhileClosingFromAnotherThread) {
   IOLoop* raw = loop.get();
   std::shared_ptr<concurrent::RemoteScheduler> remote = loop->remote();
   std::thread adder([&] {
-    started.WaitForNotification();
+    started.wait();
     int added = 0;
     while (!done.load()) {
       remote->call_soon_threadsafe([c = Counted(&destroyed)] {});
@@ -480,7 +480,7 @@ TEST(IOLoopCloseTest, AddCallbackWhileClosingFromAnotherThread) {
     EXPECT_GT(added, 0);
   });
   raw->add_callback([&] {
-    started.Notify();
+    started.count_down();
     raw->call_later(0.01, [&] { raw->stop(); });
   });
   run_guarded(*raw);
@@ -521,12 +521,12 @@ TEST(IOLoopThreadsTest, LoopRunsOnAnotherThreadAndStopsFromHere) {
   // test_add_callback_from_signal_other_thread's scenario: start on one thread, stop from
   // another.
   IOLoop loop;
-  absl::Notification running;
+  std::latch running{1};
   std::thread runner([&] {
-    loop.add_callback([&] { running.Notify(); });
+    loop.add_callback([&] { running.count_down(); });
     loop.start();
   });
-  running.WaitForNotification();
+  running.wait();
   loop.add_callback([&] { loop.stop(); });
   runner.join();
   loop.close();
@@ -534,12 +534,12 @@ TEST(IOLoopThreadsTest, LoopRunsOnAnotherThreadAndStopsFromHere) {
 
 TEST(IOLoopThreadsTest, StopIsThreadSafe) {
   IOLoop loop;
-  absl::Notification running;
+  std::latch running{1};
   std::thread runner([&] {
-    loop.add_callback([&] { running.Notify(); });
+    loop.add_callback([&] { running.count_down(); });
     loop.start();
   });
-  running.WaitForNotification();
+  running.wait();
   loop.stop();
   runner.join();
 }
@@ -686,21 +686,21 @@ TEST_F(IOLoopTest, SetDefaultExecutor) {
 
 TEST_F(IOLoopTest, ExecutorResultForClosedLoopIsDropped) {
   concurrent::ThreadPoolExecutor pool(1);
-  absl::Notification release;
+  std::latch release{1};
   auto payload = std::make_shared<int>(1);
   std::weak_ptr<int> weak = payload;
   {
     IOLoop temp;
     temp.add_callback([&] {
       (void)temp.run_in_executor(&pool, [&release, payload = std::move(payload)] {
-        release.WaitForNotification();
+        release.wait();
         return *payload;
       });
       temp.stop();
     });
     temp.start();
   }
-  release.Notify();
+  release.count_down();
   pool.shutdown(true);
   EXPECT_TRUE(weak.expired());
 }
