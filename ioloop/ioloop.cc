@@ -379,10 +379,17 @@ int IOLoop::poll_timeout_ms() const {
 void IOLoop::run_once() {
   constexpr int kMaxEvents = 256;
   epoll_event events[kMaxEvents];
-  int n = ::epoll_wait(epoll_fd_, events, kMaxEvents, poll_timeout_ms());
-  if (n < 0) {
-    if (errno != EINTR) throw_errno("epoll_wait");
-    n = 0;
+  const int timeout_ms = poll_timeout_ms();
+  int n = 0;
+  // With work pending and no fd handlers there is nothing a zero-timeout poll could
+  // report except the waker, and drain() below picks up cross-thread callbacks anyway
+  // (an eventfd left signalled only costs one spurious wakeup later): skip the syscall.
+  if (timeout_ms != 0 || !handlers_.empty()) {
+    n = ::epoll_wait(epoll_fd_, events, kMaxEvents, timeout_ms);
+    if (n < 0) {
+      if (errno != EINTR) throw_errno("epoll_wait");
+      n = 0;
+    }
   }
   for (int i = 0; i < n; ++i) {
     const std::uint64_t data = events[i].data.u64;
