@@ -544,6 +544,26 @@ TEST(IOLoopThreadsTest, StopIsThreadSafe) {
   runner.join();
 }
 
+TEST(IOLoopThreadsTest, LoopsCreatedAndClosedInManyThreads) {
+  // test_init_close_race: loops created, run and closed concurrently in many threads.
+  std::vector<std::thread> threads;
+  std::atomic<int> total{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&total, t] {
+      for (int i = 0; i < 20; ++i) {
+        IOLoop* loop = IOLoop::current();
+        total += loop->run_sync([&]() -> Future<int> {
+          co_return co_await loop->run_in_executor(nullptr, [t] { return t; }) + 1;
+        });
+        loop->close(true);
+        IOLoop::clear_current();
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(total.load(), 20 * (0 + 1 + 2 + 3 + 4 + 5 + 6 + 7 + 8));
+}
+
 // --- current() -------------------------------------------------------------------------
 
 TEST(IOLoopCurrentTest, CurrentIsCreatedOnDemandPerThread) {
