@@ -69,7 +69,10 @@ def tornado_cc_binary(name, copts = [], **kwargs):
 
 def tornado_cc_test(name, deps = [], copts = [], gtest_main = True, **kwargs):
     """cc_test with the project's copts, linked with GoogleTest (and its main)."""
-    extra = ["@com_google_googletest//:gtest_main" if gtest_main else "@com_google_googletest//:gtest"]
+    extra = [
+        "@com_google_googletest//:gtest_main" if gtest_main else "@com_google_googletest//:gtest",
+        "//bazel:tsan_suppressions",
+    ]
     native.cc_test(
         name = name,
         deps = deps + extra,
