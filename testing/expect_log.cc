@@ -91,6 +91,7 @@ class ExpectLogSink : public spdlog::sinks::sink {
 
 namespace {
 spdlog::logger& lookup(std::string_view name) {
+  (void)log::app_log();  // Tornado's loggers register on first use.
   std::shared_ptr<spdlog::logger> logger = spdlog::get(std::string(name));
   if (!logger) throw std::invalid_argument("ExpectLog: no logger named '" + std::string(name) + "'");
   return *logger;  // The spdlog registry keeps it alive.
