@@ -355,6 +355,20 @@ TEST_F(GenTest, CoAssertEndsTheBody) {
   finished_ = true;
 }
 
+// The README's example, verbatim.
+class TimerTest : public AsyncTestCase {};
+
+TEST_F(TimerTest, StopAndWait) {
+  io_loop()->call_later(0.01, [this] { stop(42); });
+  EXPECT_EQ(wait_for<int>(), 42);
+}
+
+ASYNC_TEST_F(TimerTest, Coroutine) {
+  concurrent::Future<int> f;
+  io_loop()->call_later(0.01, [f] { f.set_result(7); });
+  CO_ASSERT_EQ(co_await f, 7);
+}
+
 TEST(GetAsyncTestTimeout, DefaultAndEnvironment) {
   {
     ScopedEnv env("ASYNC_TEST_TIMEOUT", "2.5");
