@@ -8,8 +8,9 @@ import re
 import subprocess
 import sys
 
-# Non-test targets only: tests and testonly helpers may depend on anything.
-QUERY = "//... except attr(testonly, 1, //...)"
+# Every target but tests: tests may depend on anything. Testonly libraries (testing,
+# test helpers) are part of their package and obey the map like the rest.
+QUERY = "//... except tests(//...)"
 EDGE_LINE = re.compile(r'^\s*"([^"]+)"\s*->\s*"([^"]+)"')
 
 

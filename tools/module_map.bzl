@@ -1,5 +1,6 @@
 """The module map (DESIGN.md section 3): each module package and the modules it may
-depend on directly. Tests and testonly targets may depend on anything.
+depend on directly. Tests may depend on anything; every other target, testonly
+libraries included, obeys the map.
 
 tools/layering_check.py reads this file as a Python literal; BUILD files may load it.
 Keep it a plain dict of string lists.
