@@ -232,7 +232,7 @@ class WaitIterator {
 
     void on_done(std::size_t i) {
       if (running && !running->done()) {
-        return_result(i);
+        (void)return_result(i);
       } else {
         finished.push_back(i);
       }
