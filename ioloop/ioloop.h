@@ -23,17 +23,15 @@
 #include "absl/functional/any_invocable.h"
 #include "concurrent/executor.h"
 #include "concurrent/future.h"
+#include "util/util.h"
 
 namespace tornado::ioloop {
 
 using concurrent::Future;
 
-// Raised by run_sync when its timeout expires (Tornado's tornado.util.TimeoutError,
-// re-exported as tornado.ioloop.TimeoutError).
-class TimeoutError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
+// Raised by run_sync when its timeout expires: util::TimeoutError (Tornado re-exports
+// tornado.util.TimeoutError as tornado.ioloop.TimeoutError).
+using TimeoutError = util::TimeoutError;
 
 // Identifies a timer for remove_timeout (Tornado's opaque timeout handle). Default-
 // constructed handles refer to nothing; removing a fired or removed timer is a no-op.

@@ -1,4 +1,5 @@
-// Small shared helpers (tornado.util): timedelta_to_seconds, re_unescape, errno helpers.
+// Small shared helpers (tornado.util): TimeoutError, timedelta_to_seconds, re_unescape,
+// errno helpers.
 // The module's other parts are configurable.h (Configurable) and gzip_decompressor.h
 // (GzipDecompressor); this header includes both, so "util/util.h" gives all of util.
 #pragma once
@@ -6,6 +7,7 @@
 #include <chrono>
 #include <exception>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 
@@ -15,6 +17,14 @@
 #include "util/gzip_decompressor.h"
 
 namespace tornado::util {
+
+// Raised when an operation times out: IOLoop::run_sync, gen::with_timeout, the locks'
+// and queues' timeouts (Tornado's tornado.util.TimeoutError; also re-exported as
+// tornado::ioloop::TimeoutError, as Tornado re-exports it from tornado.ioloop).
+class TimeoutError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
 
 // The duration in seconds, as a double (Tornado's timedelta_to_seconds, which takes a
 // datetime.timedelta).

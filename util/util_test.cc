@@ -90,7 +90,16 @@ TEST(ErrnoTest, Classification) {
   EXPECT_FALSE(errno_in_progress(EAGAIN));
 }
 
-TEST(UtilVersionTest, VersionHeaderIsGenerated) { EXPECT_STREQ(kVersion, "0.1.0"); }
+TEST(UtilVersionTest, VersionHeaderIsGenerated) { EXPECT_STREQ(kVersion, "0.2.0"); }
+
+TEST(TimeoutErrorTest, IsARuntimeErrorWithItsMessage) {
+  try {
+    throw TimeoutError("Timeout");
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "Timeout");
+    EXPECT_NE(dynamic_cast<const TimeoutError*>(&e), nullptr);
+  }
+}
 
 }  // namespace
 }  // namespace tornado::util
