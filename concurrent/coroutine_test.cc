@@ -179,6 +179,50 @@ TEST(CoroutineTest, CancellingACoroutineFutureDoesNotStopIt) {
   EXPECT_EQ(alive, 0);
 }
 
+// Sets *flag when destroyed: shows whether a coroutine frame was freed.
+struct FrameSentinel {
+  bool* destroyed;
+  ~FrameSentinel() { *destroyed = true; }
+};
+
+Future<void> wait_on(Future<void> gate_owner_drops, bool* destroyed, bool* finished) {
+  FrameSentinel sentinel{destroyed};
+  co_await std::move(gate_owner_drops);
+  *finished = true;
+}
+
+TEST(CoroutineTest, FutureNobodyCanCompleteFreesItsWaitingCoroutine) {
+  bool destroyed = false;
+  bool finished = false;
+  Future<void> outer;
+  {
+    Future<void> gate;
+    outer = wait_on(gate, &destroyed, &finished);
+    EXPECT_FALSE(destroyed);  // `gate` can still complete it
+  }
+  // The last owner of the awaited state is gone: no cycle keeps the frame alive.
+  EXPECT_TRUE(destroyed);
+  EXPECT_FALSE(finished);
+  EXPECT_FALSE(outer.done());
+}
+
+TEST(CoroutineTest, AwaitedStateOutlivesItsLastOwnerUntilResumption) {
+  ManualScheduler scheduler;
+  bool destroyed = false;
+  bool finished = false;
+  Future<void> outer;
+  {
+    Future<void> gate;
+    outer = wait_on(gate, &destroyed, &finished);
+    gate.set_result();  // resumption queued; then the last handle goes away
+  }
+  EXPECT_FALSE(destroyed);
+  scheduler.run_all();
+  EXPECT_TRUE(finished);
+  EXPECT_TRUE(destroyed);
+  EXPECT_TRUE(outer.done());
+}
+
 TEST(CoroutineTest, QueuedResumptionDroppedWithSchedulerFreesFrame) {
   int alive = 0;
   bool finished = false;

@@ -132,6 +132,8 @@ class State : public std::enable_shared_from_this<State<T>> {
   struct Waiter {
     CoroutineResumer coro{std::coroutine_handle<>()};
     DoneFn fn;
+    // A suspended coroutine's awaiter slot, refilled with this state when it completes.
+    std::shared_ptr<State>* resume_slot = nullptr;
   };
 
   State() = default;
@@ -228,12 +230,21 @@ struct PromiseBase;
 
 // co_await on a Future: ready if done; else suspends and resumes (through the thread's
 // Scheduler) once the future completes. Rethrows the future's exception.
+//
+// While suspended the awaiter does not own the state: the state owns the frame (through
+// its waiter) and gives itself back to the awaiter when it completes. So a future that
+// nobody else can complete any more (its timer gone with a closed loop, its last handle
+// dropped) frees the coroutine waiting on it instead of forming a cycle, as Python's
+// garbage collector would. A Future the frame itself keeps (a named local) still holds it.
 template <typename T, bool kMove>
 struct FutureAwaiter {
   std::shared_ptr<State<T>> state;
   bool await_ready() const noexcept { return state->done(); }
   void await_suspend(std::coroutine_handle<> h) {
-    state->add_waiter(typename State<T>::Waiter{CoroutineResumer(h), nullptr});
+    state->add_waiter(typename State<T>::Waiter{CoroutineResumer(h), nullptr, &state});
+    // Released as the last statement: if it was the last owner, the frame (and this
+    // awaiter with it) is destroyed here, and nothing touches either afterwards.
+    std::shared_ptr<State<T>> released = std::move(state);
   }
   decltype(auto) await_resume() {
     if constexpr (std::is_void_v<T>) {
@@ -355,6 +366,7 @@ namespace internal {
 template <typename T>
 void State<T>::dispatch_waiter(Waiter w) {
   if (!w.fn) {
+    *w.resume_slot = this->shared_from_this();
     dispatch(Callback(std::move(w.coro)));
   } else {
     dispatch(Callback([fn = std::move(w.fn),
