@@ -368,9 +368,9 @@ ExprParser::P ExprParser::and_expr() {
 }
 
 ExprParser::P ExprParser::not_expr() {
-  DepthGuard g(depth_);
-  if (depth_ > kMaxExprDepth) return error("expression nested too deeply");
   if (accept_name("not")) {
+    DepthGuard g(depth_);
+    if (depth_ > kMaxExprDepth) return error("expression nested too deeply");
     TRY_ASSIGN(a, not_expr());
     auto e = make(Expr::Op::kNot);
     e->kids.push_back(std::move(a));
@@ -447,12 +447,12 @@ ExprParser::P ExprParser::term() {
 }
 
 ExprParser::P ExprParser::factor() {
-  DepthGuard g(depth_);
-  if (depth_ > kMaxExprDepth) return error("expression nested too deeply");
   Expr::Op op;
   if (accept_op("-")) op = Expr::Op::kNeg;
   else if (accept_op("+")) op = Expr::Op::kPos;
   else return power();
+  DepthGuard g(depth_);
+  if (depth_ > kMaxExprDepth) return error("expression nested too deeply");
   TRY_ASSIGN(a, factor());
   auto e = make(op);
   e->kids.push_back(std::move(a));
@@ -511,8 +511,6 @@ ExprParser::P ExprParser::postfix() {
       if (auto s = call_args(*c); !s.ok()) return s;
       a = std::move(c);
     } else if (accept_op("[")) {
-      DepthGuard g(depth_);
-      if (depth_ > kMaxExprDepth) return error("expression nested too deeply");
       std::unique_ptr<Expr> parts[3];
       bool present[3] = {false, false, false};
       int colons = 0;
@@ -550,8 +548,6 @@ ExprParser::P ExprParser::postfix() {
 }
 
 ExprParser::P ExprParser::atom() {
-  DepthGuard g(depth_);
-  if (depth_ > kMaxExprDepth) return error("expression nested too deeply");
   const Token& t = peek();
   switch (t.kind) {
     case Token::Kind::kEnd:

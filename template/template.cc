@@ -328,6 +328,7 @@ void Template::parse(std::string_view source) {
 // ---------------------------------------------------------------- compiler
 
 struct Compiler {
+  Compiler(BaseLoader* l, Template& t) : loader(l), self(t), current(&t) {}
   BaseLoader* loader;
   Template& self;
   std::map<std::string, std::pair<const Chunk*, const Template*>> named_blocks;
@@ -353,16 +354,23 @@ struct Compiler {
     }
   }
 
-  std::shared_ptr<const Loc> loc(int line) const {
-    auto l = std::make_shared<Loc>();
-    l->filename = current->name_;
-    l->line = line;
-    std::vector<std::string> via;
-    for (auto it = include_stack.rbegin(); it != include_stack.rend(); ++it)
-      via.push_back(absl::StrCat(it->first->name_, ":", it->second));
-    l->via = absl::StrJoin(via, ", ");
-    return l;
+  std::shared_ptr<const Loc> loc(int line) {
+    if (!last_loc || last_loc->line != line || last_loc->filename != current->name_ ||
+        last_stack != include_stack) {
+      auto l = std::make_shared<Loc>();
+      l->filename = current->name_;
+      l->line = line;
+      std::vector<std::string> via;
+      for (auto it = include_stack.rbegin(); it != include_stack.rend(); ++it)
+        via.push_back(absl::StrCat(it->first->name_, ":", it->second));
+      l->via = absl::StrJoin(via, ", ");
+      last_loc = l;
+      last_stack = include_stack;
+    }
+    return last_loc;
   }
+  std::shared_ptr<const Loc> last_loc;
+  std::vector<std::pair<const Template*, int>> last_stack;
 
   std::unique_ptr<Expr> expr(const std::string& src, int line) {
     auto e = parse_expression(src, self.slots_);
@@ -370,11 +378,13 @@ struct Compiler {
     return std::move(*e);
   }
 
+  std::set<const Chunk*> scanned_includes;  // each include is scanned once (no blow-up)
+
   void find_named_blocks(const Template* t, const std::vector<Chunk>& body, int d) {
     if (d > kMaxNesting) throw ParseError("includes nested too deeply", t->name_, 0);
     for (const Chunk& c : body) {
       if (c.kind == Chunk::Kind::kBlock) named_blocks[c.text] = {&c, t};
-      if (c.kind == Chunk::Kind::kInclude) {
+      if (c.kind == Chunk::Kind::kInclude && scanned_includes.insert(&c).second) {
         const Template* saved = current;
         current = t;
         auto inc = load(c.text, c.line);
@@ -623,6 +633,7 @@ struct Compiler {
         return;
       case Chunk::Kind::kInclude: {
         auto inc = load(c.text, c.line);
+        if (nodes + inc->node_count_ > kMaxNodes) fail("template too large (after includes)", c.line);
         include_stack.emplace_back(current, c.line);
         const Template* saved = current;
         current = inc.get();
@@ -636,7 +647,7 @@ struct Compiler {
 };
 
 void Template::compile(BaseLoader* loader) {
-  Compiler comp{loader, *this, {}, {}, this, 0, 0, {}};
+  Compiler comp(loader, *this);
   comp.current = this;
   // Ancestors: the templates named by top-level {% extends %}, then theirs.
   for (const Chunk& c : file_) {
@@ -654,6 +665,7 @@ void Template::compile(BaseLoader* loader) {
   }
   comp.current = chain.back();
   comp.gen(chain.back()->file_, root_);
+  node_count_ = comp.nodes;
 
   // Slots start as the loader namespace, then the builtins; names in neither are
   // undefined until generate() or {% set %} gives them a value.

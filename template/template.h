@@ -24,7 +24,7 @@ namespace tornado::template_ {
 // Maximum nesting of blocks ({% if %}, {% for %}, ...) plus includes and inherited blocks.
 inline constexpr int kMaxNesting = 100;
 // Maximum number of compiled nodes in one template after includes are inlined.
-inline constexpr size_t kMaxNodes = 1'000'000;
+inline constexpr size_t kMaxNodes = 100'000;
 
 // Raised for template syntax errors, unknown or misplaced directives, bad expressions,
 // missing templates and include/extends cycles (Tornado's ParseError). what() is
@@ -100,6 +100,7 @@ class Template {
   std::vector<Value> base_slots_;  // loader namespace + builtins, per slot
   bool escape_overridden_ = false;  // the loader namespace replaces xhtml_escape
   std::vector<Node> root_;
+  size_t node_count_ = 0;
   mutable std::atomic<size_t> size_hint_{0};
 };
 
