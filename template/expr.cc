@@ -1060,6 +1060,15 @@ Value format_percent(const std::string& fmt, const Value& args) {
       case 'G': {
         const json& j = J(v);
         if (!is_num(j)) raise("TypeError", absl::StrCat("must be real number, not ", v.type_name()));
+        const double d = as_double(j);
+        if ((conv == 'f' || conv == 'F') && flags.empty() && width == 0 && std::isfinite(d)) {
+          char fb[400];
+          auto r = std::to_chars(fb, fb + sizeof fb, d, std::chars_format::fixed, prec < 0 ? 6 : prec);
+          if (r.ec == std::errc()) {
+            out.append(fb, r.ptr);
+            continue;
+          }
+        }
         std::string spec = "%";
         spec += flags;
         if (width > 0) spec += std::to_string(width);

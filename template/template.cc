@@ -62,6 +62,7 @@ struct Node {
   bool has_else = false;
   bool has_finally = false;
   std::vector<int> targets;           // kFor / kSet
+  int enumerate_slot = -1;            // kFor over enumerate(xs[, start]): iterate lazily
   Expr::Op aug = Expr::Op::kConst;    // kSet: kConst for plain '='
   std::vector<Handler> handlers;      // kTry
 };
@@ -473,6 +474,11 @@ struct Compiler {
         if (!it.ok()) fail(absl::StrCat("invalid for loop: ", it.status().message()), c.line);
         if (!p.at_end()) fail("invalid for loop: unexpected text after the iterable", c.line);
         n.targets = std::move(*targets);
+        const Expr& ie = **it;
+        if (n.targets.size() == 2 && ie.op == Expr::Op::kCall && ie.kwnames.empty() &&
+            (ie.kids.size() == 2 || ie.kids.size() == 3) && ie.kids[0]->op == Expr::Op::kName &&
+            self.slots_.names()[ie.kids[0]->slot] == "enumerate")
+          n.enumerate_slot = ie.kids[0]->slot;
         n.exprs.push_back(std::move(*it));
       } else {
         n.exprs.push_back(expr(c.text, c.line));
@@ -847,6 +853,37 @@ Flow exec_node(const Node& n, Ctx& ctx) {
       if (n.has_else) return exec_body(n.bodies.back(), ctx);
       return Flow::kNormal;
     case Node::Kind::kFor: {
+      if (n.enumerate_slot >= 0) {
+        // `for i, x in enumerate(xs)` without building the list of pairs, as long as
+        // `enumerate` is still the builtin.
+        static const Function* builtin = &builtins().at("enumerate").func();
+        const Value& fn = ctx.frame.slots[n.enumerate_slot];
+        const Expr& call = *n.exprs[0];
+        if (fn.is_function() && &fn.func() == builtin) {
+          Value seq = eval(*call.kids[1], ctx.frame);
+          seq.share();
+          if (seq.is_json() && seq.data().is_array()) {
+            int64_t i = 0;
+            if (call.kids.size() == 3) {
+              Value start = eval(*call.kids[2], ctx.frame);
+              if (!start.is_json() || !start.data().is_number_integer())
+                throw TemplateError("TypeError", "enumerate() start must be an integer");
+              i = start.data().get<int64_t>();
+            }
+            bool broke = false;
+            for (const json& e : seq.data()) {
+              ctx.frame.slots[n.targets[0]] = Value(i++);
+              ctx.frame.slots[n.targets[1]] = seq.child(e);
+              if (exec_body(n.bodies[0], ctx) == Flow::kBreak) {
+                broke = true;
+                break;
+              }
+            }
+            if (!broke && n.has_else) return exec_body(n.bodies[1], ctx);
+            return Flow::kNormal;
+          }
+        }
+      }
       Value seq = eval(*n.exprs[0], ctx.frame);
       seq.share();
       bool broke = false;
