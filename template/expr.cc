@@ -1682,7 +1682,10 @@ Namespace make_builtins() {
     want_args(a, 0, 1, "list");
     return a.args.empty() ? Value(json::array()) : Value(to_list(a.args[0]));
   });
-  ns.emplace("tuple", ns.at("list"));
+  {
+    Value list_fn = ns.at("list");  // copy first: emplace may rehash
+    ns.emplace("tuple", list_fn);
+  }
   def("dict", [](const CallArgs& a) -> Value {
     want_args(a, 0, 1, "dict");
     json out = json::object();
@@ -1774,7 +1777,10 @@ Namespace make_builtins() {
     });
   };
   str_fn("xhtml_escape", [](std::string_view s) { return escape::xhtml_escape(s); });
-  ns.emplace("escape", ns.at("xhtml_escape"));
+  {
+    Value esc = ns.at("xhtml_escape");
+    ns.emplace("escape", esc);
+  }
   str_fn("squeeze", [](std::string_view s) { return escape::squeeze(s); });
   def("url_escape", [](const CallArgs& a) -> Value {
     want_args(a, 1, 2, "url_escape");
