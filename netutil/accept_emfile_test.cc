@@ -1,0 +1,70 @@
+// add_accept_handler out of file descriptors: it logs, backs off instead of spinning on
+// the still-readable listening socket, and resumes once descriptors are free again.
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <vector>
+
+#include "gtest/gtest.h"
+#include "ioloop/ioloop.h"
+#include "log/log.h"
+#include "netutil/netutil.h"
+#include "testing/testing.h"
+
+namespace tornado::netutil {
+namespace {
+
+class AcceptEmfileTest : public testing::AsyncTestCase {};
+
+TEST_F(AcceptEmfileTest, BacksOffAndResumes) {
+  log::gen_log();  // registers "tornado.general"
+  auto fds = bind_sockets(0, "127.0.0.1");
+  const auto addr = SocketAddress::local_of(fds[0]);
+  int client = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_EQ(::connect(client, addr.sockaddr_ptr(), addr.length), 0);  // queued, not accepted
+
+  rlimit old{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
+  // Fill the descriptor table up to a low limit so accept() fails with EMFILE.
+  std::vector<int> filler;
+  rlimit low = old;
+  low.rlim_cur = 256;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  for (;;) {
+    int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) break;
+    filler.push_back(fd);
+  }
+  ASSERT_EQ(errno, EMFILE);
+
+  int accepted = -1;
+  int wakeups_while_full = 0;
+  {
+    testing::ExpectLog expect("tornado.general", ".*Too many open files; pausing accepts");
+    auto remove = add_accept_handler(fds[0], [&](int conn, SocketAddress) {
+      accepted = conn;
+      stop();
+    });
+    // Let the handler fail a few times, counting the back-off log lines; then free fds.
+    io_loop()->call_later(0.2, [&] {
+      wakeups_while_full = expect.match_count();
+      for (int fd : filler) ::close(fd);
+      filler.clear();
+    });
+    wait(5.0);
+    remove();
+  }
+  // 10 ms doubling: about 5 attempts in 200 ms, never a spin of thousands.
+  EXPECT_GE(wakeups_while_full, 2);
+  EXPECT_LE(wakeups_while_full, 10);
+  EXPECT_GE(accepted, 0);
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &old), 0);
+  ::close(accepted);
+  ::close(client);
+  ::close(fds[0]);
+}
+
+}  // namespace
+}  // namespace tornado::netutil
