@@ -323,6 +323,7 @@ Future<void> BaseIOStream::write(std::string data) {
 }
 
 void BaseIOStream::handle_write() {
+  if (!can_write_now()) return;
   while (write_buffer_size_ > 0) {
     iovec iov[64];
     int n = 0;
@@ -446,7 +447,7 @@ void BaseIOStream::handle_events(int fd, std::uint32_t events) {
   if (closed_) return;
   if (events & IOLoop::READ) handle_read();
   if (closed_) return;
-  if ((events & IOLoop::WRITE) && can_write_now()) handle_write();
+  if (events & IOLoop::WRITE) handle_write();
   if (closed_) return;
   if ((events & IOLoop::ERROR) && !(events & IOLoop::READ)) {
     close(fd_error());

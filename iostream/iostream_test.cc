@@ -264,7 +264,8 @@ ASYNC_TEST_F(IOStreamTest, ConnectAndRefused) {
   auto w = client.write("queued before connect");  // test_write_while_connecting
   EXPECT_FALSE(connected.done());
   co_await connected;
-  IOStream server(co_await accepted);
+  const int server_fd = co_await accepted;
+  IOStream server(server_fd);
   CO_ASSERT_EQ(co_await server.read_bytes(21), "queued before connect");
   co_await w;
   remove();
