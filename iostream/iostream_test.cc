@@ -93,8 +93,8 @@ ASYNC_TEST_F(IOStreamTest, ReadUntilRegex) {
 ASYNC_TEST_F(IOStreamTest, ReadUntilMaxBytes) {
   // Tornado's test_read_until_max_bytes: found within the limit, then not.
   make_pair();
-  bool closed = false;
-  server_->set_close_callback([&] { closed = true; });
+  Future<void> closed;
+  server_->set_close_callback([closed] { closed.set_result(); });
   co_await client_->write("abcdef");
   CO_ASSERT_EQ(co_await server_->read_until("def", 6), "abcdef");
   testing::ExpectLog expect(log::gen_log(), "Unsatisfiable read");
@@ -109,6 +109,7 @@ ASYNC_TEST_F(IOStreamTest, ReadUntilMaxBytes) {
   }
   EXPECT_TRUE(threw);
   EXPECT_TRUE(server_->closed());
+  co_await closed;
 }
 
 ASYNC_TEST_F(IOStreamTest, ReadUntilRegexMaxBytesInline) {
