@@ -15,7 +15,7 @@
 #include <system_error>
 
 #include "ioloop/ioloop.h"
-#include "spdlog/spdlog.h"
+#include "log/log.h"
 
 namespace tornado::netutil {
 namespace {
@@ -24,13 +24,6 @@ namespace {
   const int err = errno;
   if (fd >= 0) ::close(fd);
   throw std::system_error(err, std::generic_category(), what);
-}
-
-// netutil may not depend on //log (module map), so it finds Tornado's general logger by
-// name in spdlog's registry; //log registers it on first use.
-std::shared_ptr<spdlog::logger> general_logger() {
-  if (auto l = spdlog::get("tornado.general")) return l;
-  return spdlog::default_logger();
 }
 
 }  // namespace
@@ -221,7 +214,7 @@ void on_acceptable(const std::shared_ptr<AcceptState>& st) {
       if (err == EMFILE || err == ENFILE) {
         // The listening socket stays readable: stop listening for a while rather than spin.
         st->backoff = st->backoff == 0 ? 0.01 : std::min(st->backoff * 2, 1.0);
-        general_logger()->error("accept on fd {}: {}; pausing accepts for {} ms", st->sock,
+        log::gen_log().error("accept on fd {}: {}; pausing accepts for {} ms", st->sock,
                                 std::strerror(err), static_cast<int>(st->backoff * 1000));
         st->loop->remove_handler(st->sock);
         st->backing_off = true;

@@ -15,7 +15,8 @@ MODULE_MAP = {
     "gen": ["concurrent", "ioloop", "log", "util"],
     "locks": ["concurrent", "gen", "ioloop"],
     "queues": ["concurrent", "gen", "ioloop", "locks"],
-    "netutil": ["concurrent", "escape", "ioloop", "util"],
+    # log: our accept loop logs its EMFILE back-off, which Tornado's does not have.
+    "netutil": ["concurrent", "escape", "ioloop", "log", "util"],
     "iostream": ["concurrent", "ioloop", "log", "netutil", "util"],
     "process": ["concurrent", "ioloop", "iostream", "log", "util"],
     "tcpserver": ["gen", "ioloop", "iostream", "log", "netutil", "process", "util"],
