@@ -74,8 +74,9 @@ TEST(ForkProcessesTest, TaskIdIsNulloptInTheParent) {
 }
 
 TEST(ForkProcessesTest, RefusesWhenAnIOLoopExists) {
-  ioloop::IOLoop* loop = ioloop::IOLoop::current();  // creates this thread's loop
-  ASSERT_NE(loop, nullptr);
+  ioloop::IOLoop loop;
+  loop.make_current();
+  ASSERT_EQ(ioloop::IOLoop::current(false), &loop);
   try {
     fork_processes(2);
     FAIL() << "fork_processes did not throw";
@@ -84,6 +85,7 @@ TEST(ForkProcessesTest, RefusesWhenAnIOLoopExists) {
   }
   EXPECT_FALSE(task_id().has_value());
   ioloop::IOLoop::clear_current();
+  loop.close();
 }
 
 // Three children report "id task_id pid"; the test SIGKILLs task 1, which must come back
