@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "concurrent/future.h"
+#include "ioloop/ioloop.h"  // Future (via //ioloop: tcpserver may not use //concurrent directly)
 #include "iostream/iostream.h"
 #include "netutil/netutil.h"
 
