@@ -1,0 +1,533 @@
+// Tests for TCPClient and Connector, after Tornado's tornado/test/tcpclient_test.py
+// (TCPClientTest, ConnectorTest with fake connect functions, TestConnectorSplit), plus a
+// fake clock driving the happy-eyeballs timer, 50 concurrent plain and TLS clients and
+// source address binding.
+#include "tcpclient/tcpclient.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "concurrent/future.h"
+#include "gen/gen.h"
+#include "gtest/gtest.h"
+#include "ioloop/ioloop.h"
+#include "iostream/iostream.h"
+#include "log/log.h"
+#include "netutil/netutil.h"
+#include "tcpserver/tcpserver.h"
+#include "testing/testing.h"
+
+namespace tornado::tcpclient {
+namespace {
+
+using concurrent::Future;
+using iostream::StreamClosedError;
+
+constexpr int AF1 = AF_INET;
+constexpr int AF2 = AF_INET6;
+
+ResolvedAddress addr(int af, const std::string& name) {
+  // Names a..d as distinct fake addresses of the family.
+  const int port = name[0];
+  return {af, SocketAddress::from_ip(af == AF_INET ? "10.0.0.1" : "fd00::1", port)};
+}
+std::string name_of(const SocketAddress& a) { return std::string(1, static_cast<char>(a.port())); }
+
+// ---- Connector with fake connect functions (Tornado's ConnectorTest) -------------------
+
+class ConnectorTest : public testing::AsyncTestCase {
+ protected:
+  using Key = std::pair<int, std::string>;
+  std::map<Key, Future<void>> connect_futures_;
+  std::map<std::string, StreamPtr> streams_;
+  std::vector<ResolvedAddress> addrinfo_ = {addr(AF1, "a"), addr(AF1, "b"), addr(AF2, "c"),
+                                            addr(AF2, "d")};
+
+  void TearDown() override {
+    // Unless popped by the test, no stream may have been closed.
+    for (const auto& [name, stream] : streams_) EXPECT_FALSE(stream->closed()) << name;
+    streams_.clear();
+    connect_futures_.clear();
+    testing::AsyncTestCase::TearDown();
+  }
+
+  std::pair<StreamPtr, Future<void>> create_stream(int af, SocketAddress a) {
+    // A real (unconnected) stream stands in for Tornado's FakeStream: close() is observable.
+    auto stream = std::make_shared<iostream::IOStream>(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    streams_[name_of(a)] = stream;
+    Future<void> f;
+    connect_futures_[{af, name_of(a)}] = f;
+    return {stream, f};
+  }
+
+  void assert_pending(std::vector<Key> keys) {
+    std::vector<Key> have;
+    for (const auto& [k, f] : connect_futures_) have.push_back(k);
+    std::sort(keys.begin(), keys.end());
+    EXPECT_EQ(have, keys);
+  }
+
+  void resolve_connect(int af, const std::string& name, bool success) {
+    auto it = connect_futures_.find({af, name});
+    ASSERT_NE(it, connect_futures_.end());
+    Future<void> f = it->second;
+    connect_futures_.erase(it);
+    if (success) {
+      f.set_result();
+    } else {
+      streams_.erase(name);
+      f.set_exception(std::runtime_error("IOError"));
+    }
+    io_loop()->add_callback([this] { stop(); });
+    wait();
+  }
+
+  std::pair<std::shared_ptr<Connector>, Future<ConnectResult>> start_connect(
+      std::vector<ResolvedAddress> addrinfo) {
+    auto conn = Connector::create(std::move(addrinfo), [this](int af, SocketAddress a) {
+      return create_stream(af, a);
+    });
+    // A huge timeout; the tests trigger the timers by hand.
+    auto f = conn->start(3600, gen::Deadline{io_loop()->time() + 3600});
+    return {conn, f};
+  }
+
+  void assert_connector_streams_closed(const Connector& conn) {
+    for (const auto& s : conn.streams()) EXPECT_TRUE(s->closed());
+  }
+
+  void expect_result(Future<ConnectResult> f, int af, const std::string& name) {
+    ASSERT_TRUE(f.done());
+    EXPECT_EQ(f.result().af, af);
+    EXPECT_EQ(name_of(f.result().address), name);
+    EXPECT_EQ(f.result().stream, streams_[name]);
+  }
+  template <typename E>
+  void expect_error(Future<ConnectResult> f) {
+    ASSERT_TRUE(f.done());
+    EXPECT_THROW(f.result(), E);
+  }
+};
+
+TEST_F(ConnectorTest, ImmediateSuccess) {
+  auto [conn, future] = start_connect(addrinfo_);
+  assert_pending({{AF1, "a"}});
+  resolve_connect(AF1, "a", true);
+  expect_result(future, AF1, "a");
+}
+
+TEST_F(ConnectorTest, ImmediateFailure) {
+  auto [conn, future] = start_connect({addr(AF1, "a")});
+  assert_pending({{AF1, "a"}});
+  resolve_connect(AF1, "a", false);
+  expect_error<std::runtime_error>(future);
+}
+
+TEST_F(ConnectorTest, OneFamilySecondTry) {
+  auto [conn, future] = start_connect({addr(AF1, "a"), addr(AF1, "b")});
+  resolve_connect(AF1, "a", false);
+  assert_pending({{AF1, "b"}});
+  resolve_connect(AF1, "b", true);
+  expect_result(future, AF1, "b");
+}
+
+TEST_F(ConnectorTest, OneFamilySecondTryFailure) {
+  auto [conn, future] = start_connect({addr(AF1, "a"), addr(AF1, "b")});
+  resolve_connect(AF1, "a", false);
+  assert_pending({{AF1, "b"}});
+  resolve_connect(AF1, "b", false);
+  expect_error<std::runtime_error>(future);
+}
+
+TEST_F(ConnectorTest, OneFamilySecondTryTimeout) {
+  auto [conn, future] = start_connect({addr(AF1, "a"), addr(AF1, "b")});
+  conn->on_timeout();  // no secondary family: nothing happens
+  assert_pending({{AF1, "a"}});
+  resolve_connect(AF1, "a", false);
+  assert_pending({{AF1, "b"}});
+  resolve_connect(AF1, "b", true);
+  expect_result(future, AF1, "b");
+}
+
+TEST_F(ConnectorTest, TwoFamiliesImmediateFailure) {
+  auto [conn, future] = start_connect(addrinfo_);
+  resolve_connect(AF1, "a", false);
+  assert_pending({{AF1, "b"}, {AF2, "c"}});
+  resolve_connect(AF1, "b", false);
+  resolve_connect(AF2, "c", true);
+  expect_result(future, AF2, "c");
+}
+
+TEST_F(ConnectorTest, TwoFamiliesTimeout) {
+  auto [conn, future] = start_connect(addrinfo_);
+  conn->on_timeout();
+  assert_pending({{AF1, "a"}, {AF2, "c"}});
+  resolve_connect(AF2, "c", true);
+  expect_result(future, AF2, "c");
+  // 'a' failing after the result does not start 'b'.
+  resolve_connect(AF1, "a", false);
+  assert_pending({});
+}
+
+TEST_F(ConnectorTest, SuccessAfterTimeout) {
+  auto [conn, future] = start_connect(addrinfo_);
+  conn->on_timeout();
+  assert_pending({{AF1, "a"}, {AF2, "c"}});
+  resolve_connect(AF1, "a", true);
+  expect_result(future, AF1, "a");
+  // 'c' succeeding after the result is closed.
+  resolve_connect(AF2, "c", true);
+  EXPECT_TRUE(streams_["c"]->closed());
+  streams_.erase("c");
+}
+
+TEST_F(ConnectorTest, AllFail) {
+  auto [conn, future] = start_connect(addrinfo_);
+  conn->on_timeout();
+  assert_pending({{AF1, "a"}, {AF2, "c"}});
+  resolve_connect(AF2, "c", false);
+  assert_pending({{AF1, "a"}, {AF2, "d"}});
+  resolve_connect(AF2, "d", false);
+  assert_pending({{AF1, "a"}});
+  resolve_connect(AF1, "a", false);
+  assert_pending({{AF1, "b"}});
+  EXPECT_FALSE(future.done());
+  resolve_connect(AF1, "b", false);
+  expect_error<std::runtime_error>(future);
+}
+
+TEST_F(ConnectorTest, OneFamilyTimeoutAfterConnectTimeout) {
+  auto [conn, future] = start_connect({addr(AF1, "a"), addr(AF1, "b")});
+  conn->on_connect_timeout();
+  connect_futures_.erase({AF1, "a"});
+  EXPECT_TRUE(streams_["a"]->closed());
+  streams_.erase("a");
+  conn->on_timeout();
+  assert_pending({});
+  EXPECT_EQ(conn->streams().size(), 1u);
+  assert_connector_streams_closed(*conn);
+  expect_error<gen::TimeoutError>(future);
+}
+
+TEST_F(ConnectorTest, OneFamilySuccessBeforeConnectTimeout) {
+  auto [conn, future] = start_connect({addr(AF1, "a"), addr(AF1, "b")});
+  resolve_connect(AF1, "a", true);
+  conn->on_connect_timeout();
+  assert_pending({});
+  EXPECT_FALSE(streams_["a"]->closed());
+  EXPECT_EQ(conn->streams().size(), 0u);
+  expect_result(future, AF1, "a");
+}
+
+TEST_F(ConnectorTest, OneFamilySecondTryAfterConnectTimeout) {
+  auto [conn, future] = start_connect({addr(AF1, "a"), addr(AF1, "b")});
+  resolve_connect(AF1, "a", false);
+  assert_pending({{AF1, "b"}});
+  conn->on_connect_timeout();
+  connect_futures_.erase({AF1, "b"});
+  EXPECT_TRUE(streams_["b"]->closed());
+  streams_.erase("b");
+  assert_pending({});
+  EXPECT_EQ(conn->streams().size(), 2u);
+  assert_connector_streams_closed(*conn);
+  expect_error<gen::TimeoutError>(future);
+}
+
+TEST_F(ConnectorTest, TwoFamilyTimeoutBeforeConnectTimeout) {
+  auto [conn, future] = start_connect(addrinfo_);
+  conn->on_timeout();
+  assert_pending({{AF1, "a"}, {AF2, "c"}});
+  conn->on_connect_timeout();
+  for (const char* n : {"a", "c"}) {
+    EXPECT_TRUE(streams_[n]->closed());
+    streams_.erase(n);
+  }
+  connect_futures_.clear();
+  EXPECT_EQ(conn->streams().size(), 2u);
+  assert_connector_streams_closed(*conn);
+  expect_error<gen::TimeoutError>(future);
+}
+
+TEST_F(ConnectorTest, TwoFamilySuccessAfterTimeout) {
+  auto [conn, future] = start_connect(addrinfo_);
+  conn->on_timeout();
+  resolve_connect(AF1, "a", true);
+  conn->on_connect_timeout();
+  // 'c' is still pending but its stream was closed with the result.
+  connect_futures_.erase({AF2, "c"});
+  EXPECT_TRUE(streams_["c"]->closed());
+  streams_.erase("c");
+  EXPECT_EQ(conn->streams().size(), 1u);
+  assert_connector_streams_closed(*conn);
+  expect_result(future, AF1, "a");
+}
+
+TEST(ConnectorSplitTest, OneFamily) {
+  auto [primary, secondary] = Connector::split({addr(AF1, "a"), addr(AF1, "b")});
+  EXPECT_EQ(primary.size(), 2u);
+  EXPECT_TRUE(secondary.empty());
+}
+
+TEST(ConnectorSplitTest, Mixed) {
+  auto [primary, secondary] =
+      Connector::split({addr(AF1, "a"), addr(AF2, "b"), addr(AF1, "c"), addr(AF2, "d")});
+  ASSERT_EQ(primary.size(), 2u);
+  ASSERT_EQ(secondary.size(), 2u);
+  EXPECT_EQ(name_of(primary[0].second), "a");
+  EXPECT_EQ(name_of(primary[1].second), "c");
+  EXPECT_EQ(name_of(secondary[0].second), "b");
+  EXPECT_EQ(name_of(secondary[1].second), "d");
+}
+
+// The real timers, driven by a controllable clock: the secondary family starts only
+// once 0.3 s of loop time passed, and the connect timeout fails the race.
+class ConnectorClockTest : public ConnectorTest {
+ protected:
+  std::shared_ptr<double> now_ = std::make_shared<double>(1000.0);
+  std::unique_ptr<ioloop::IOLoop> get_new_ioloop() override {
+    ioloop::IOLoop::Options o;
+    o.time_func = [now = now_] { return *now; };
+    return std::make_unique<testing::TestIOLoop>(o);
+  }
+  void advance(double seconds) {
+    *now_ += seconds;
+    io_loop()->add_callback([this] { io_loop()->add_callback([this] { stop(); }); });
+    wait();
+  }
+};
+
+TEST_F(ConnectorClockTest, SecondaryAfterInitialTimeoutThenConnectTimeout) {
+  auto conn = Connector::create(addrinfo_, [this](int af, SocketAddress a) {
+    return create_stream(af, a);
+  });
+  auto future = conn->start(kInitialConnectTimeout, gen::Deadline{io_loop()->time() + 5});
+  assert_pending({{AF1, "a"}});
+  advance(0.29);
+  assert_pending({{AF1, "a"}});
+  advance(0.02);
+  assert_pending({{AF1, "a"}, {AF2, "c"}});
+  advance(5);
+  expect_error<gen::TimeoutError>(future);
+  for (const char* n : {"a", "c"}) {
+    EXPECT_TRUE(streams_[n]->closed());
+    streams_.erase(n);
+  }
+  connect_futures_.clear();
+}
+
+// ---- TCPClient against TCPServer and real sockets (Tornado's TCPClientTest) ----------
+
+std::string runfile(const std::string& path) {
+  const char* src = std::getenv("TEST_SRCDIR");
+  const char* ws = std::getenv("TEST_WORKSPACE");
+  return std::string(src ? src : ".") + "/" + (ws ? ws : "tornado") + "/" + path;
+}
+std::string testdata(const std::string& name) { return runfile("netutil/testdata/" + name); }
+
+class EchoServer : public tcpserver::TCPServer {
+ public:
+  using TCPServer::TCPServer;
+  std::vector<std::string> server_names;
+  std::vector<std::string> peers;
+  Future<void> handle_stream(StreamPtr stream, SocketAddress address) override {
+    peers.push_back(address.to_string());
+    try {
+      for (;;) {
+        std::string line = co_await stream->read_until("\n");
+        if (auto* tls = dynamic_cast<iostream::SSLIOStream*>(stream.get())) {
+          server_names.push_back(tls->server_name());
+        }
+        co_await stream->write(line);
+      }
+    } catch (const StreamClosedError&) {
+    }
+  }
+};
+
+class TCPClientTest : public testing::AsyncTestCase {
+ protected:
+  std::unique_ptr<EchoServer> server_;
+  int port_ = 0;
+  void start_server(const std::string& address = "127.0.0.1", int family = AF_INET,
+                    std::shared_ptr<netutil::SSLContext> tls = nullptr) {
+    server_ = std::make_unique<EchoServer>(tls);
+    server_->listen(0, address, family);
+    port_ = SocketAddress::local_of(server_->sockets().at(0)).port();
+  }
+  void TearDown() override {
+    server_.reset();
+    testing::AsyncTestCase::TearDown();
+  }
+};
+
+Future<void> echo_once(StreamPtr stream, std::string msg) {
+  co_await stream->write(msg);
+  std::string got = co_await stream->read_until("\n");
+  CO_ASSERT_EQ(got, msg);
+}
+
+ASYNC_TEST_F(TCPClientTest, ConnectIPv4) {
+  start_server();
+  TCPClient client;
+  StreamPtr stream = co_await client.connect("127.0.0.1", port_, AF_INET);
+  co_await echo_once(stream, "hello\n");
+}
+
+ASYNC_TEST_F(TCPClientTest, ConnectLocalhostUnspec) {
+  start_server();
+  TCPClient client;
+  StreamPtr stream = co_await client.connect("localhost", port_);
+  co_await echo_once(stream, "hello localhost\n");
+}
+
+ASYNC_TEST_F(TCPClientTest, ConnectIPv6) {
+  start_server("::1", AF_INET6);
+  TCPClient client;
+  StreamPtr stream = co_await client.connect("::1", port_, AF_INET6);
+  co_await echo_once(stream, "hello v6\n");
+}
+
+ASYNC_TEST_F(TCPClientTest, RefusedIPv4) {
+  auto bound = testing::bind_unused_port();
+  ::close(bound.fd);
+  TCPClient client;
+  testing::ExpectLog expect(log::gen_log(), "Connect error", /*required=*/false);
+  try {
+    StreamPtr s = co_await client.connect("127.0.0.1", bound.port);
+    CO_FAIL() << "connected to a closed port";
+  } catch (const StreamClosedError& e) {
+    try {
+      std::rethrow_exception(e.real_error());
+    } catch (const std::system_error& se) {
+      EXPECT_EQ(se.code().value(), ECONNREFUSED);
+    }
+  }
+}
+
+// Happy eyeballs for real: the primary family (IPv6 here) is refused, so the IPv4
+// address is tried at once rather than after 0.3 s.
+ASYNC_TEST_F(TCPClientTest, PrimaryFamilyRefusedFallsBack) {
+  start_server();
+  auto refused = testing::bind_unused_port(false, "::1");
+  ::close(refused.fd);
+  class FixedResolver : public netutil::Resolver {
+   public:
+    std::vector<ResolvedAddress> answer;
+    Future<std::vector<ResolvedAddress>> resolve(std::string, int, int) override {
+      Future<std::vector<ResolvedAddress>> f;
+      f.set_result(answer);
+      return f;
+    }
+  };
+  auto resolver = std::make_shared<FixedResolver>();
+  resolver->answer = {{AF_INET6, SocketAddress::from_ip("::1", refused.port)},
+                      {AF_INET, SocketAddress::from_ip("127.0.0.1", port_)}};
+  TCPClient client(resolver);
+  testing::ExpectLog expect(log::gen_log(), "Connect error", /*required=*/false);
+  const double start = io_loop()->time();
+  StreamPtr stream = co_await client.connect("example.test", 1);
+  EXPECT_LT(io_loop()->time() - start, kInitialConnectTimeout);
+  co_await echo_once(stream, "fell back\n");
+}
+
+ASYNC_TEST_F(TCPClientTest, SourceIPFail) {
+  start_server();
+  TCPClient client;
+  try {
+    StreamPtr s = co_await client.connect("127.0.0.1", port_, AF_UNSPEC, nullptr, std::nullopt,
+                                          "8.8.8.8");
+    CO_FAIL() << "bound to a foreign address";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), EADDRNOTAVAIL);
+  }
+}
+
+ASYNC_TEST_F(TCPClientTest, SourceIPSuccess) {
+  start_server();
+  TCPClient client;
+  StreamPtr stream = co_await client.connect("127.0.0.1", port_, AF_UNSPEC, nullptr, std::nullopt,
+                                             "127.0.0.1");
+  co_await echo_once(stream, "from 127.0.0.1\n");
+}
+
+ASYNC_TEST_F(TCPClientTest, SourcePortFailAndSuccess) {
+  start_server();
+  TCPClient client;
+  // A port in use by a listening socket (Tornado uses port 1, which root may bind).
+  auto busy = testing::bind_unused_port();
+  try {
+    StreamPtr s = co_await client.connect("127.0.0.1", port_, AF_UNSPEC, nullptr, std::nullopt,
+                                          "", busy.port);
+    CO_FAIL() << "bound to a busy port";
+  } catch (const std::system_error& e) {
+    EXPECT_EQ(e.code().value(), EADDRINUSE);
+  }
+  ::close(busy.fd);
+  auto free_port = testing::bind_unused_port();
+  ::close(free_port.fd);
+  StreamPtr stream = co_await client.connect("127.0.0.1", port_, AF_UNSPEC, nullptr, std::nullopt,
+                                             "", free_port.port);
+  co_await echo_once(stream, "from a port\n");
+  EXPECT_EQ(server_->peers.back(), "127.0.0.1:" + std::to_string(free_port.port));
+}
+
+ASYNC_TEST_F(TCPClientTest, ConnectTimeout) {
+  class TimeoutResolver : public netutil::Resolver {
+   public:
+    Future<std::vector<ResolvedAddress>> resolve(std::string, int, int) override {
+      return Future<std::vector<ResolvedAddress>>();  // never completes
+    }
+  };
+  TCPClient client(std::make_shared<TimeoutResolver>());
+  try {
+    StreamPtr s = co_await client.connect("1.2.3.4", 12345, AF_UNSPEC, nullptr, std::nullopt, "",
+                                          std::nullopt, std::chrono::milliseconds(50));
+    CO_FAIL() << "no timeout";
+  } catch (const gen::TimeoutError&) {
+  }
+}
+
+Future<void> many_clients(int port, std::shared_ptr<netutil::SSLContext> tls, int n) {
+  TCPClient client;
+  std::vector<Future<StreamPtr>> connecting;
+  for (int i = 0; i < n; ++i) connecting.push_back(client.connect("localhost", port, AF_INET, tls));
+  std::vector<StreamPtr> streams;
+  for (auto& f : connecting) {
+    StreamPtr s = co_await f;
+    streams.push_back(s);
+  }
+  std::vector<Future<void>> echoes;
+  for (int i = 0; i < n; ++i) echoes.push_back(echo_once(streams[i], "client " + std::to_string(i) + "\n"));
+  for (auto& e : echoes) co_await e;
+}
+
+ASYNC_TEST_F(TCPClientTest, FiftyConcurrentClients) {
+  start_server();
+  co_await many_clients(port_, nullptr, 50);
+  EXPECT_EQ(server_->peers.size(), 50u);
+}
+
+ASYNC_TEST_F(TCPClientTest, FiftyConcurrentTLSClientsWithSNI) {
+  netutil::SSLOptions so;
+  so.certfile = testdata("localhost.crt");
+  so.keyfile = testdata("localhost.key");
+  start_server("127.0.0.1", AF_INET, netutil::ssl_options_to_context(so, true));
+  netutil::SSLOptions co;
+  co.ca_certs = testdata("ca.crt");
+  auto ctx = netutil::ssl_options_to_context(co, false);
+  co_await many_clients(port_, ctx, 50);
+  CO_ASSERT_EQ(server_->server_names.size(), 50u);
+  for (const auto& n : server_->server_names) EXPECT_EQ(n, "localhost");
+}
+
+}  // namespace
+}  // namespace tornado::tcpclient
