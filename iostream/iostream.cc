@@ -429,6 +429,12 @@ std::uint32_t BaseIOStream::desired_state() const {
   return s;
 }
 
+std::uint32_t IOStream::desired_state() const {
+  // A non-blocking connect() finishes when the socket turns writable, so listen for
+  // WRITE while connecting even with no write queued (as Tornado's IOStream.connect).
+  return BaseIOStream::desired_state() | (connecting_ ? IOLoop::WRITE : 0u);
+}
+
 void BaseIOStream::update_io_state() {
   if (closed_) return;
   const std::uint32_t s = desired_state();

@@ -257,6 +257,7 @@ class IOStream : public BaseIOStream {
   void on_closed(const std::exception_ptr& exc) override;
   virtual void handle_connect();
   bool can_write_now() const override { return !connecting_; }
+  std::uint32_t desired_state() const override;
 
   int fd_;
   bool connecting_ = false;

@@ -288,6 +288,25 @@ ASYNC_TEST_F(IOStreamTest, ConnectAndRefused) {
   co_await closed;
 }
 
+// Tornado's IOStream.connect waits for WRITE: a connect with nothing queued must
+// complete too (it once waited for READ only and hung until the peer spoke).
+ASYNC_TEST_F(IOStreamTest, ConnectWithNothingQueuedCompletes) {
+  auto listeners = netutil::bind_sockets(0, "127.0.0.1", AF_INET);
+  const auto addr = SocketAddress::local_of(listeners[0]);
+  Future<int> accepted;
+  auto remove = netutil::add_accept_handler(listeners[0], [accepted](int fd, SocketAddress) {
+    if (!accepted.done()) accepted.set_result(fd);
+  });
+  IOStream client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  co_await client.connect(addr);
+  const int server_fd = co_await accepted;
+  IOStream server(server_fd);
+  co_await client.write("after connect");
+  CO_ASSERT_EQ(co_await server.read_bytes(13), "after connect");
+  remove();
+  ::close(listeners[0]);
+}
+
 ASYNC_TEST_F(IOStreamTest, LinearManySmallMessages) {
   // 100k small messages read from one big buffer: each read consumes a prefix without
   // copying the rest, so this is linear (a copy per read would be ~25 GB of memmove).

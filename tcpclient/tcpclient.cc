@@ -160,22 +160,6 @@ void TCPClient::close() {
 
 namespace {
 
-// iostream 0.1.0's IOStream listens only for READ while a plain connect() is in progress
-// (unless a write is queued), so a successful connect is never noticed. This subclass
-// adds WRITE while connecting, as Tornado's IOStream.connect does. Remove once iostream
-// does it itself.
-class ConnectingIOStream : public iostream::IOStream {
- public:
-  using iostream::IOStream::IOStream;
-
- protected:
-  std::uint32_t desired_state() const override {
-    std::uint32_t s = iostream::IOStream::desired_state();
-    if (connecting_) s |= ioloop::IOLoop::WRITE;
-    return s;
-  }
-};
-
 // Tornado's TCPClient._create_stream.
 std::pair<StreamPtr, Future<void>> create_stream(std::optional<std::size_t> max_buffer_size,
                                                  const std::string& source_ip,
@@ -202,7 +186,7 @@ std::pair<StreamPtr, Future<void>> create_stream(std::optional<std::size_t> max_
   }
   iostream::BaseIOStream::Options options;
   if (max_buffer_size) options.max_buffer_size = *max_buffer_size;
-  auto stream = std::make_shared<ConnectingIOStream>(fd, options);
+  auto stream = std::make_shared<iostream::IOStream>(fd, options);
   Future<void> connected = stream->connect(address);
   return {stream, connected};
 }

@@ -53,9 +53,8 @@ std::shared_ptr<netutil::SSLContext> client_context() {
   return netutil::ssl_options_to_context(o, false);
 }
 
-// A plain client stream connected with a blocking loopback connect(): iostream 0.1.0's
-// IOStream::connect (without a queued write) does not listen for WRITE, so it never
-// learns that a plain connect finished (reported to the iostream owner).
+// A plain client stream connected with a blocking loopback connect(), so a test can
+// open many clients without awaiting each.
 std::unique_ptr<IOStream> plain_client(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   const auto addr = SocketAddress::from_ip("127.0.0.1", port);
