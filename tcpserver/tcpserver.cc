@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "log/log.h"
+#include "process/process.h"
 
 namespace tornado::tcpserver {
 
@@ -66,11 +67,9 @@ void TCPServer::bind(int port, const std::string& address, int family, int backl
 
 void TCPServer::start(int num_processes, std::optional<int> max_restarts) {
   if (started_) throw std::logic_error("TCPServer.start() called twice");
-  if (num_processes != 1) {
-    throw std::logic_error(
-        "TCPServer.start(num_processes != 1) needs //process (fork_processes), which "
-        "tcpserver 0.1.0 does not use yet; run one process per server for now");
-  }
+  // Fork before any loop exists (fork_processes refuses otherwise); each child then
+  // accepts on the shared sockets with its own loop.
+  if (num_processes != 1) process::fork_processes(num_processes, max_restarts);
   started_ = true;
   std::vector<int> sockets = std::move(pending_sockets_);
   pending_sockets_.clear();

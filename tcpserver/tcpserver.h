@@ -70,9 +70,12 @@ class TCPServer {
   void bind(int port, const std::string& address = "", int family = AF_UNSPEC,
             int backlog = netutil::kDefaultBacklog, int flags = 0, bool reuse_port = false);
 
-  // Starts accepting on the sockets from bind(). `num_processes` other than 1 would fork
-  // (Tornado's fork_processes); that needs //process, which this package cannot use
-  // yet, so it throws std::logic_error. Throws std::logic_error if already started.
+  // Starts accepting on the sockets from bind(). With `num_processes` other than 1 it
+  // first forks that many children (cpu_count() when <= 0) with process::fork_processes
+  // and `max_restarts`; each child accepts on the shared sockets with its own IOLoop, and
+  // the parent stays in fork_processes supervising them. Call it before any IOLoop
+  // exists on this thread in that case (std::logic_error otherwise), as in Tornado.
+  // Throws std::logic_error if already started.
   void start(int num_processes = 1, std::optional<int> max_restarts = std::nullopt);
 
   // Stops listening and closes the listening sockets. Connections in progress are not
@@ -88,6 +91,9 @@ class TCPServer {
 
   // The listening sockets currently accepting (fds), e.g. to find the port bound for 0.
   std::vector<int> sockets() const;
+  // The sockets bind() made that start() has not started yet, e.g. to find the port
+  // bound for 0 before start() forks.
+  const std::vector<int>& bound_sockets() const { return pending_sockets_; }
 
  protected:
   // Wraps an accepted connection in a stream and calls handle_stream (Tornado's
