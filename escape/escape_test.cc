@@ -32,7 +32,7 @@ TEST(SqueezeTest, LinearOnLargeInput) {
 
 TEST(EscapeTest, UmbrellaHeaderAndVersion) {
   EXPECT_EQ(xhtml_escape(url_unescape("%3C")), "&lt;");
-  EXPECT_STREQ(kVersion, "0.1.0");
+  EXPECT_STREQ(kVersion, "0.2.0");
 }
 
 }  // namespace

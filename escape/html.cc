@@ -11,7 +11,6 @@
 namespace tornado::escape {
 namespace {
 
-using internal::append_utf8;
 
 // HTML5's replacements for numeric references to C1 controls (Windows-1252); the
 // entries equal to their index are controls that stay as they are.

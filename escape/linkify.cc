@@ -44,7 +44,7 @@ const RE2& url_re() {
 bool is_word(char32_t cp) {
   static const RE2* word = new RE2(absl::StrCat("[", kWord, "]"));
   std::string s;
-  internal::append_utf8(s, cp);
+  append_utf8(s, cp);
   return RE2::FullMatch(s, *word);
 }
 

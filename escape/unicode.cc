@@ -5,6 +5,25 @@
 #include "absl/strings/str_format.h"
 
 namespace tornado::escape {
+
+void append_utf8(std::string& out, char32_t cp) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
 namespace internal {
 
 Utf8Step decode_utf8_step(std::string_view value, size_t pos) {
@@ -39,23 +58,6 @@ Utf8Step decode_utf8_step(std::string_view value, size_t pos) {
   return {cp, n, true, nullptr};
 }
 
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 bool is_python_space(char32_t cp) {
   return (cp >= 0x09 && cp <= 0x0D) || (cp >= 0x1C && cp <= 0x20) || cp == 0x85 ||
@@ -95,7 +97,7 @@ absl::StatusOr<std::string> utf8(std::u32string_view value) {
           "'utf-8' codec can't encode character U+%04X in position %d: %s",
           static_cast<uint32_t>(cp), i, cp > 0x10FFFF ? "not a code point" : "surrogates not allowed"));
     }
-    internal::append_utf8(out, cp);
+    append_utf8(out, cp);
   }
   return out;
 }
@@ -114,7 +116,7 @@ absl::StatusOr<std::string> utf8(std::u16string_view value) {
           "'utf-8' codec can't encode character U+%04X in position %d: unpaired surrogate",
           static_cast<uint32_t>(cp), i));
     }
-    internal::append_utf8(out, cp);
+    append_utf8(out, cp);
   }
   return out;
 }

@@ -31,6 +31,10 @@ absl::StatusOr<std::string> to_unicode(std::string_view value);
 // U+FFFD, as Python's bytes.decode("utf-8", "replace"). Never fails.
 std::string to_unicode_replace(std::string_view value);
 
+// Appends the UTF-8 encoding of a code point to `out`. The caller passes a valid code
+// point (<= U+10FFFF, not a surrogate); there is no check, so it suits inner loops.
+void append_utf8(std::string& out, char32_t cp);
+
 namespace internal {
 
 // One step of UTF-8 decoding at value[pos]: the code point and the bytes it used, or
@@ -42,9 +46,6 @@ struct Utf8Step {
   const char* error;  // Python's reason when !ok
 };
 Utf8Step decode_utf8_step(std::string_view value, size_t pos);
-
-// Appends the UTF-8 encoding of a valid code point.
-void append_utf8(std::string& out, char32_t cp);
 
 // Python's str.isspace() for one code point.
 bool is_python_space(char32_t cp);

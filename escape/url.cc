@@ -56,7 +56,7 @@ std::string url_unescape(std::string_view value, Encoding encoding, bool plus) {
     }
     const auto byte = static_cast<char32_t>(hi * 16 + lo);
     if (encoding == Encoding::kLatin1) {
-      internal::append_utf8(out, byte);
+      append_utf8(out, byte);
     } else {
       out.push_back(static_cast<char>(byte));
     }

@@ -16,6 +16,7 @@
 #include <absl/time/civil_time.h>
 #include <re2/re2.h>
 
+#include "escape/unicode.h"
 #include "log/log.h"
 
 namespace tornado::locale {
@@ -50,24 +51,6 @@ void update_supported(State& s) {
 }
 
 absl::string_view A(std::string_view s) { return {s.data(), s.size()}; }
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 std::string str_strip(std::string_view s) {
   absl::string_view t = absl::StripAsciiWhitespace(A(s));
@@ -471,13 +454,13 @@ std::string decode_with_bom(std::string_view bytes) {
       uint32_t lo = unit(i);
       if (lo >= 0xDC00 && lo <= 0xDFFF) {
         i += 2;
-        append_utf8(out, 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00));
+        escape::append_utf8(out, 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00));
         continue;
       }
     }
-    append_utf8(out, (u >= 0xD800 && u <= 0xDFFF) ? 0xFFFD : u);
+    escape::append_utf8(out, (u >= 0xD800 && u <= 0xDFFF) ? 0xFFFD : u);
   }
-  if (i < bytes.size()) append_utf8(out, 0xFFFD);  // odd trailing byte
+  if (i < bytes.size()) escape::append_utf8(out, 0xFFFD);  // odd trailing byte
   return out;
 }
 

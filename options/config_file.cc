@@ -10,28 +10,12 @@
 #include <absl/strings/numbers.h>
 #include <absl/strings/str_cat.h>
 
+#include "escape/unicode.h"
+
 namespace tornado::options {
 namespace {
 
 constexpr int kMaxDepth = 100;
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
 
 absl::string_view A(std::string_view s) { return {s.data(), s.size()}; }
 
@@ -306,7 +290,7 @@ class Parser {
           ++pos_;
         }
         if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return error("invalid code point in escape");
-        append_utf8(acc, cp);
+        escape::append_utf8(acc, cp);
         return absl::OkStatus();
       }
       default:
@@ -316,7 +300,7 @@ class Parser {
             cp = cp * 8 + (peek() - '0');
             ++pos_;
           }
-          append_utf8(acc, cp);
+          escape::append_utf8(acc, cp);
           return absl::OkStatus();
         }
         if (c == 'N') return error("\\N{...} escapes are not supported");
