@@ -3,6 +3,7 @@
 #include "template/expr.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -1097,22 +1098,28 @@ Value format_percent(const std::string& fmt, const Value& args) {
 }  // namespace
 
 void append_xhtml_escaped(std::string& out, std::string_view s) {
-  size_t start = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char* rep;
-    switch (s[i]) {
-      case '&': rep = "&amp;"; break;
-      case '<': rep = "&lt;"; break;
-      case '>': rep = "&gt;"; break;
-      case '"': rep = "&quot;"; break;
-      case '\'': rep = "&#x27;"; break;
-      default: continue;
+  // A table test per byte is cheaper than a switch; plain runs are appended whole.
+  static constexpr auto kSpecial = [] {
+    std::array<bool, 256> t{};
+    for (unsigned char c : std::string_view("&<>\"'")) t[c] = true;
+    return t;
+  }();
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  const char* run = p;
+  for (; p != end; ++p) {
+    if (!kSpecial[static_cast<unsigned char>(*p)]) continue;
+    out.append(run, p);
+    switch (*p) {
+      case '&': out.append("&amp;", 5); break;
+      case '<': out.append("&lt;", 4); break;
+      case '>': out.append("&gt;", 4); break;
+      case '"': out.append("&quot;", 6); break;
+      default: out.append("&#x27;", 6); break;
     }
-    out.append(s.data() + start, i - start);
-    out.append(rep);
-    start = i + 1;
+    run = p + 1;
   }
-  out.append(s.data() + start, s.size() - start);
+  out.append(run, end);
 }
 
 void iterate(const Value& v, const std::function<bool(Value)>& fn) {
@@ -1387,6 +1394,48 @@ Value attr(const Value& base, const std::string& name) {
   raise("AttributeError", absl::StrCat("'", base.type_name(), "' object has no attribute '", name, "'"));
 }
 
+// One comparison of a chain (`a < b`, `a in b`, `a is None`).
+bool compare(Expr::Cmp cmp, const Value& left, const Value& right) {
+  switch (cmp) {
+    case Expr::Cmp::kEq: return equal(left, right);
+    case Expr::Cmp::kNe: return !equal(left, right);
+    case Expr::Cmp::kLt: return compare3(left, right) < 0;
+    case Expr::Cmp::kLe: return compare3(left, right) <= 0;
+    case Expr::Cmp::kGt: return compare3(left, right) > 0;
+    case Expr::Cmp::kGe: return compare3(left, right) >= 0;
+    case Expr::Cmp::kIn: return contains(right, left);
+    case Expr::Cmp::kNotIn: return !contains(right, left);
+    case Expr::Cmp::kIs:
+    case Expr::Cmp::kIsNot: {
+      // Identity is only meaningful for None, True and False here.
+      bool same = left.is_json() && right.is_json() &&
+                  ((left.data().is_null() && right.data().is_null()) ||
+                   (left.data().is_boolean() && right.data().is_boolean() &&
+                    left.data() == right.data()));
+      if (!same && !left.is_json() && !right.is_json()) same = equal(left, right);
+      return cmp == Expr::Cmp::kIs ? same : !same;
+    }
+  }
+  return false;
+}
+
+const json& json_bool(bool b) {
+  static const json* const kTrue = new json(true);
+  static const json* const kFalse = new json(false);
+  return b ? *kTrue : *kFalse;
+}
+
+// eval_ref's result as a Value for the general operations: takes over `tmp` when the
+// data lives there, else borrows (the frame and the constants outlive the statement).
+Value to_value(const json* j, Value& tmp) {
+  if (!j || j == &tmp.data()) return std::move(tmp);
+  return Value::ref(*j);
+}
+
+// True when eval_ref borrowed `j` from the frame or a constant rather than storing it in
+// `tmp`, so pointers into it stay valid after `tmp` goes away.
+bool borrowed(const json* j, const Value& tmp) { return j && j != &tmp.data(); }
+
 }  // namespace
 
 Value binary_op(Expr::Op op, const Value& a, const Value& b) { return arith(op, a, b); }
@@ -1475,29 +1524,7 @@ Value eval(const Expr& e, Frame& f) {
       Value left = eval(*e.kids[0], f);
       for (size_t i = 0; i < e.cmps.size(); ++i) {
         Value right = eval(*e.kids[i + 1], f);
-        bool r;
-        switch (e.cmps[i]) {
-          case Expr::Cmp::kEq: r = equal(left, right); break;
-          case Expr::Cmp::kNe: r = !equal(left, right); break;
-          case Expr::Cmp::kLt: r = compare3(left, right) < 0; break;
-          case Expr::Cmp::kLe: r = compare3(left, right) <= 0; break;
-          case Expr::Cmp::kGt: r = compare3(left, right) > 0; break;
-          case Expr::Cmp::kGe: r = compare3(left, right) >= 0; break;
-          case Expr::Cmp::kIn: r = contains(right, left); break;
-          case Expr::Cmp::kNotIn: r = !contains(right, left); break;
-          case Expr::Cmp::kIs:
-          case Expr::Cmp::kIsNot: {
-            // Identity is only meaningful for None, True and False here.
-            bool same = left.is_json() && right.is_json() &&
-                        ((left.data().is_null() && right.data().is_null()) ||
-                         (left.data().is_boolean() && right.data().is_boolean() &&
-                          left.data() == right.data()));
-            if (!same && !left.is_json() && !right.is_json()) same = equal(left, right);
-            r = e.cmps[i] == Expr::Cmp::kIs ? same : !same;
-            break;
-          }
-        }
-        if (!r) return Value(false);
+        if (!compare(e.cmps[i], left, right)) return Value(false);
         left = std::move(right);
       }
       return Value(true);
@@ -1505,6 +1532,92 @@ Value eval(const Expr& e, Frame& f) {
     default:
       return arith(e.op, eval(*e.kids[0], f), eval(*e.kids[1], f));
   }
+}
+
+const json* eval_ref(const Expr& e, Frame& f, Value& tmp) {
+  switch (e.op) {
+    case Expr::Op::kConst:
+      if (e.constant.is_json()) return &e.constant.data();
+      break;
+    case Expr::Op::kName: {
+      const Value& v = f.slots[e.slot];
+      if (v.is_json()) return &v.data();
+      break;  // undefined (eval raises NameError), a function or an object
+    }
+    case Expr::Op::kAttr:
+    case Expr::Op::kIndex: {
+      Value bt;
+      const json* b = eval_ref(*e.kids[0], f, bt);
+      const Expr* key = e.op == Expr::Op::kIndex ? e.kids[1].get() : nullptr;
+      if (borrowed(b, bt) && b->is_object()) {
+        // `row.name` / `row['name']`: look the constant key up in place, no copies.
+        const std::string* k = nullptr;
+        if (!key) k = &e.name;
+        else if (key->op == Expr::Op::kConst && key->constant.is_string())
+          k = &key->constant.data().get_ref<const std::string&>();
+        if (k) {
+          auto it = b->find(*k);
+          if (it != b->end()) return &*it;
+        }
+      }
+      Value base = to_value(b, bt);
+      if (!key) {
+        tmp = attr(base, e.name);
+      } else {
+        Value kt;
+        const json* k = eval_ref(*key, f, kt);
+        tmp = index(base, to_value(k, kt));
+      }
+      return tmp.is_json() ? &tmp.data() : nullptr;
+    }
+    case Expr::Op::kNot: {
+      Value ct;
+      const json* c = eval_ref(*e.kids[0], f, ct);
+      return &json_bool(!(c ? truthy(*c) : ct.truthy()));
+    }
+    case Expr::Op::kAnd:
+    case Expr::Op::kOr: {
+      const json* a = eval_ref(*e.kids[0], f, tmp);
+      const bool t = a ? truthy(*a) : tmp.truthy();
+      if (t == (e.op == Expr::Op::kOr)) return a;
+      tmp = Value();
+      return eval_ref(*e.kids[1], f, tmp);
+    }
+    case Expr::Op::kIfElse: {
+      Value ct;
+      const json* c = eval_ref(*e.kids[0], f, ct);
+      const bool t = c ? truthy(*c) : ct.truthy();
+      return eval_ref(*e.kids[t ? 1 : 2], f, tmp);
+    }
+    case Expr::Op::kCompare: {
+      if (e.cmps.size() != 1) break;
+      Value lt, rt;
+      const json* l = eval_ref(*e.kids[0], f, lt);
+      const json* r = eval_ref(*e.kids[1], f, rt);
+      const Expr::Cmp cmp = e.cmps[0];
+      if (l && r && (cmp == Expr::Cmp::kEq || cmp == Expr::Cmp::kNe) &&
+          !(is_num(*l) && is_num(*r)))  // numbers compare across int/float in equal()
+        return &json_bool((*l == *r) == (cmp == Expr::Cmp::kEq));
+      return &json_bool(compare(cmp, to_value(l, lt), to_value(r, rt)));
+    }
+    case Expr::Op::kAdd:
+    case Expr::Op::kSub:
+    case Expr::Op::kMul:
+    case Expr::Op::kDiv:
+    case Expr::Op::kFloorDiv:
+    case Expr::Op::kMod:
+    case Expr::Op::kPow: {
+      Value at, bt;
+      const json* a = eval_ref(*e.kids[0], f, at);
+      const json* b = eval_ref(*e.kids[1], f, bt);
+      tmp = arith(e.op, to_value(a, at), to_value(b, bt));
+      return &tmp.data();
+    }
+    default:
+      break;
+  }
+  tmp = eval(e, f);
+  return tmp.is_json() ? &tmp.data() : nullptr;
 }
 
 // ---------------------------------------------------------------- builtins

@@ -71,9 +71,11 @@ bool Value::truthy() const {
     case Kind::kUndefined:
       return false;
     default:
-      break;
+      return template_::truthy(data());
   }
-  const json& j = data();
+}
+
+bool truthy(const json& j) {
   switch (j.type()) {
     case json::value_t::null:
       return false;

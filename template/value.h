@@ -147,6 +147,8 @@ class ObjectDict : public Object {
   Namespace attrs_;
 };
 
+// Python truthiness of JSON data.
+bool truthy(const json& j);
 // Python's repr() of JSON data ('str' quoting, True/False/None, [..], {..}).
 void append_repr(std::string& out, const json& j);
 // Python's str() of JSON data (strings unquoted, everything else as repr).
