@@ -870,7 +870,13 @@ Value repeat(const json& seq, int64_t times) {
   return Value(std::move(out));
 }
 
-Value format_percent(const std::string& fmt, const Value& args);
+void format_percent_to(std::string& out, const std::string& fmt, const Value& args);
+
+Value format_percent(const std::string& fmt, const Value& args) {
+  std::string out;
+  format_percent_to(out, fmt, args);
+  return Value(std::move(out));
+}
 
 Value arith(Expr::Op op, const Value& a, const Value& b) {
   const json& x = J(a);
@@ -960,8 +966,8 @@ Value arith(Expr::Op op, const Value& a, const Value& b) {
 
 // Python's printf-style formatting: %s %r %d %i %f %e %g %x %o %c %%, flags -+0 space,
 // width, precision, and %(name)s with a dict.
-Value format_percent(const std::string& fmt, const Value& args) {
-  std::string out;
+// Appends the result to `out`, so {{ '%.2f' % x }} formats without a temporary Value.
+void format_percent_to(std::string& out, const std::string& fmt, const Value& args) {
   const json& a = J(args);
   const bool tuple = a.is_array();
   size_t next = 0;
@@ -1092,7 +1098,6 @@ Value format_percent(const std::string& fmt, const Value& args) {
     out += body;
   }
   if (tuple && next < a.size()) raise("TypeError", "not all arguments converted during string formatting");
-  return Value(std::move(out));
 }
 
 }  // namespace
@@ -1419,6 +1424,19 @@ bool compare(Expr::Cmp cmp, const Value& left, const Value& right) {
   return false;
 }
 
+// obj[key] or nullptr. Small objects (the usual rows) are scanned comparing lengths
+// first, which skips most string compares a tree lookup would make.
+const json* find_key(const json& obj, const std::string& key) {
+  const auto& m = obj.get_ref<const json::object_t&>();
+  if (m.size() > 8) {
+    auto it = m.find(key);
+    return it == m.end() ? nullptr : &it->second;
+  }
+  for (const auto& [k, v] : m)
+    if (k.size() == key.size() && std::memcmp(k.data(), key.data(), key.size()) == 0) return &v;
+  return nullptr;
+}
+
 const json& json_bool(bool b) {
   static const json* const kTrue = new json(true);
   static const json* const kFalse = new json(false);
@@ -1556,8 +1574,7 @@ const json* eval_ref(const Expr& e, Frame& f, Value& tmp) {
         else if (key->op == Expr::Op::kConst && key->constant.is_string())
           k = &key->constant.data().get_ref<const std::string&>();
         if (k) {
-          auto it = b->find(*k);
-          if (it != b->end()) return &*it;
+          if (const json* v = find_key(*b, *k)) return v;
         }
       }
       Value base = to_value(b, bt);
@@ -1618,6 +1635,31 @@ const json* eval_ref(const Expr& e, Frame& f, Value& tmp) {
   }
   tmp = eval(e, f);
   return tmp.is_json() ? &tmp.data() : nullptr;
+}
+
+void append_value(std::string& out, const Expr& e, Frame& f, bool escape) {
+  if (escape && e.op == Expr::Op::kMod && e.kids[0]->op == Expr::Op::kConst &&
+      e.kids[0]->constant.is_string()) {
+    // {{ '%.2f' % x }}: format into a local (short results stay in SSO), then escape.
+    std::string scratch;
+    Value at;
+    const json* a = eval_ref(*e.kids[1], f, at);
+    format_percent_to(scratch, e.kids[0]->constant.data().get_ref<const std::string&>(),
+                      to_value(a, at));
+    append_xhtml_escaped(out, scratch);
+    return;
+  }
+  Value tmp;
+  const json* j = eval_ref(e, f, tmp);
+  if (!escape) {
+    j ? append_str(out, *j) : tmp.append_str(out);
+  } else if (j && j->is_string()) {
+    append_xhtml_escaped(out, j->get_ref<const std::string&>());
+  } else if (j && (j->is_number() || j->is_boolean() || j->is_null())) {
+    append_str(out, *j);  // digits and words need no escaping
+  } else {
+    append_xhtml_escaped(out, j ? Value::ref(*j).str() : tmp.str());
+  }
 }
 
 // ---------------------------------------------------------------- builtins

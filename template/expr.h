@@ -61,6 +61,10 @@ Value eval(const Expr& e, Frame& frame);
 // is reassigned; for output, conditions and other immediate uses (rendering's hot path).
 const json* eval_ref(const Expr& e, Frame& frame, Value& tmp);
 
+// Evaluates `e` and appends its str() to `out`, xhtml-escaped if `escape`: `{{ }}`
+// without intermediate Values or strings in the common cases.
+void append_value(std::string& out, const Expr& e, Frame& frame, bool escape);
+
 // Tokens and parsing, shared by `{{ }}` and the directives (`for a, b in xs`, `set x = 1`).
 struct Token {
   enum class Kind : uint8_t { kName, kNumber, kString, kOp, kEnd };

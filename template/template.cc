@@ -762,17 +762,7 @@ void output(const Node& n, Ctx& ctx) {
   std::string& out = *ctx.out;
   if (n.raw || (n.fast_escape && !ctx.escape_overridden)) {
     // The common case: the value is borrowed data, escaped straight into the output.
-    Value tmp;
-    const json* j = eval_ref(*n.exprs[0], ctx.frame, tmp);
-    if (n.raw) {
-      j ? append_str(out, *j) : tmp.append_str(out);
-    } else if (j && j->is_string()) {
-      append_xhtml_escaped(out, j->get_ref<const std::string&>());
-    } else if (j && (j->is_number() || j->is_boolean() || j->is_null())) {
-      append_str(out, *j);  // digits and words need no escaping
-    } else {
-      append_xhtml_escaped(out, j ? Value::ref(*j).str() : tmp.str());
-    }
+    append_value(out, *n.exprs[0], ctx.frame, !n.raw);
     return;
   }
   Value v = eval(*n.exprs[0], ctx.frame);
