@@ -1114,7 +1114,7 @@ void append_xhtml_escaped(std::string& out, std::string_view s) {
   const char* run = p;
   for (; p != end; ++p) {
     if (!kSpecial[static_cast<unsigned char>(*p)]) continue;
-    out.append(run, p);
+    out.append(run, static_cast<size_t>(p - run));
     switch (*p) {
       case '&': out.append("&amp;", 5); break;
       case '<': out.append("&lt;", 4); break;
@@ -1124,7 +1124,7 @@ void append_xhtml_escaped(std::string& out, std::string_view s) {
     }
     run = p + 1;
   }
-  out.append(run, end);
+  out.append(run, static_cast<size_t>(end - run));
 }
 
 void iterate(const Value& v, const std::function<bool(Value)>& fn) {
