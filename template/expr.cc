@@ -1437,6 +1437,26 @@ const json* find_key(const json& obj, const std::string& key) {
   return nullptr;
 }
 
+// The constant key of `x.name` / `x['name']`, or nullptr.
+const std::string* const_key(const Expr& e) {
+  if (e.op == Expr::Op::kAttr) return &e.name;
+  const Expr& k = *e.kids[1];
+  if (k.op == Expr::Op::kConst && k.constant.is_string())
+    return &k.constant.data().get_ref<const std::string&>();
+  return nullptr;
+}
+
+// `row['name']` with `row` a variable holding a JSON object that has the key: found
+// without building a temporary Value (most lookups in a page). Otherwise nullptr, and
+// eval_ref takes the general path, which also raises the errors.
+const json* lookup_in_slot(const Expr& e, Frame& f) {
+  if (e.kids[0]->op != Expr::Op::kName) return nullptr;
+  const Value& base = f.slots[e.kids[0]->slot];
+  if (!base.is_json() || !base.data().is_object()) return nullptr;
+  const std::string* key = const_key(e);
+  return key ? find_key(base.data(), *key) : nullptr;
+}
+
 const json& json_bool(bool b) {
   static const json* const kTrue = new json(true);
   static const json* const kFalse = new json(false);
@@ -1564,16 +1584,13 @@ const json* eval_ref(const Expr& e, Frame& f, Value& tmp) {
     }
     case Expr::Op::kAttr:
     case Expr::Op::kIndex: {
+      if (const json* v = lookup_in_slot(e, f)) return v;
       Value bt;
       const json* b = eval_ref(*e.kids[0], f, bt);
       const Expr* key = e.op == Expr::Op::kIndex ? e.kids[1].get() : nullptr;
       if (borrowed(b, bt) && b->is_object()) {
-        // `row.name` / `row['name']`: look the constant key up in place, no copies.
-        const std::string* k = nullptr;
-        if (!key) k = &e.name;
-        else if (key->op == Expr::Op::kConst && key->constant.is_string())
-          k = &key->constant.data().get_ref<const std::string&>();
-        if (k) {
+        // `a.b.name` / `x[0]['name']`: look the constant key up in place, no copies.
+        if (const std::string* k = const_key(e)) {
           if (const json* v = find_key(*b, *k)) return v;
         }
       }
@@ -1637,7 +1654,48 @@ const json* eval_ref(const Expr& e, Frame& f, Value& tmp) {
   return tmp.is_json() ? &tmp.data() : nullptr;
 }
 
+namespace {
+
+// Appends str(j), escaped if `escape`.
+void append_json(std::string& out, const json& j, bool escape) {
+  if (!escape) {
+    append_str(out, j);
+  } else if (j.is_string()) {
+    append_xhtml_escaped(out, j.get_ref<const std::string&>());
+  } else if (j.is_number() || j.is_boolean() || j.is_null()) {
+    append_str(out, j);  // digits and words need no escaping
+  } else {
+    std::string s;
+    append_str(s, j);
+    append_xhtml_escaped(out, s);
+  }
+}
+
+// The data of a constant, a variable or `var['key']` without any temporary (most `{{ }}`
+// in a page); nullptr for everything else, including errors (eval_ref raises them).
+const json* peek_ref(const Expr& e, Frame& f) {
+  switch (e.op) {
+    case Expr::Op::kConst:
+      return e.constant.is_json() ? &e.constant.data() : nullptr;
+    case Expr::Op::kName: {
+      const Value& v = f.slots[e.slot];
+      return v.is_json() ? &v.data() : nullptr;
+    }
+    case Expr::Op::kAttr:
+    case Expr::Op::kIndex:
+      return lookup_in_slot(e, f);
+    default:
+      return nullptr;
+  }
+}
+
+}  // namespace
+
 void append_value(std::string& out, const Expr& e, Frame& f, bool escape) {
+  if (const json* j = peek_ref(e, f)) {
+    append_json(out, *j, escape);
+    return;
+  }
   if (escape && e.op == Expr::Op::kMod && e.kids[0]->op == Expr::Op::kConst &&
       e.kids[0]->constant.is_string()) {
     // {{ '%.2f' % x }}: format into a local (short results stay in SSO), then escape.
@@ -1650,15 +1708,12 @@ void append_value(std::string& out, const Expr& e, Frame& f, bool escape) {
     return;
   }
   Value tmp;
-  const json* j = eval_ref(e, f, tmp);
-  if (!escape) {
-    j ? append_str(out, *j) : tmp.append_str(out);
-  } else if (j && j->is_string()) {
-    append_xhtml_escaped(out, j->get_ref<const std::string&>());
-  } else if (j && (j->is_number() || j->is_boolean() || j->is_null())) {
-    append_str(out, *j);  // digits and words need no escaping
+  if (const json* j = eval_ref(e, f, tmp)) {
+    append_json(out, *j, escape);
+  } else if (escape) {
+    append_xhtml_escaped(out, tmp.str());  // a function or an object
   } else {
-    append_xhtml_escaped(out, j ? Value::ref(*j).str() : tmp.str());
+    tmp.append_str(out);
   }
 }
 
