@@ -1432,8 +1432,14 @@ const json* find_key(const json& obj, const std::string& key) {
     auto it = m.find(key);
     return it == m.end() ? nullptr : &it->second;
   }
-  for (const auto& [k, v] : m)
-    if (k.size() == key.size() && std::memcmp(k.data(), key.data(), key.size()) == 0) return &v;
+  const size_t n = key.size();
+  for (const auto& [k, v] : m) {
+    if (k.size() != n) continue;
+    // Keys are short: a byte loop beats calling memcmp.
+    size_t i = 0;
+    while (i < n && k[i] == key[i]) ++i;
+    if (i == n) return &v;
+  }
   return nullptr;
 }
 
