@@ -878,32 +878,42 @@ Value format_percent(const std::string& fmt, const Value& args) {
   return Value(std::move(out));
 }
 
+// + - * // % on two ints, Python semantics (floor division and modulo, OverflowError).
+Value int_arith(Expr::Op op, int64_t a, int64_t b) {
+  const __int128 p = a, q = b;
+  switch (op) {
+    case Expr::Op::kAdd: return int_result(p + q);
+    case Expr::Op::kSub: return int_result(p - q);
+    case Expr::Op::kMul: return int_result(p * q);
+    case Expr::Op::kFloorDiv: {
+      if (q == 0) raise("ZeroDivisionError", "integer division or modulo by zero");
+      __int128 d = p / q;
+      if ((p % q != 0) && ((p < 0) != (q < 0))) --d;
+      return int_result(d);
+    }
+    case Expr::Op::kMod: {
+      if (q == 0) raise("ZeroDivisionError", "integer division or modulo by zero");
+      __int128 m = p % q;
+      if (m != 0 && ((m < 0) != (q < 0))) m += q;
+      return int_result(m);
+    }
+    default:
+      raise("TypeError", "unsupported int operation");
+  }
+}
+
 Value arith(Expr::Op op, const Value& a, const Value& b) {
   const json& x = J(a);
   const json& y = J(b);
   if (is_num(x) && is_num(y)) {
     const bool ints = is_int(x) && is_int(y);
+    if (ints && op != Expr::Op::kDiv && op != Expr::Op::kPow) return int_arith(op, as_int(x), as_int(y));
     if (ints) {
       const __int128 p = as_int(x), q = as_int(y);
       switch (op) {
-        case Expr::Op::kAdd: return int_result(p + q);
-        case Expr::Op::kSub: return int_result(p - q);
-        case Expr::Op::kMul: return int_result(p * q);
         case Expr::Op::kDiv:
           if (q == 0) raise("ZeroDivisionError", "division by zero");
           return Value(static_cast<double>(p) / static_cast<double>(q));
-        case Expr::Op::kFloorDiv: {
-          if (q == 0) raise("ZeroDivisionError", "integer division or modulo by zero");
-          __int128 d = p / q;
-          if ((p % q != 0) && ((p < 0) != (q < 0))) --d;
-          return int_result(d);
-        }
-        case Expr::Op::kMod: {
-          if (q == 0) raise("ZeroDivisionError", "integer division or modulo by zero");
-          __int128 m = p % q;
-          if (m != 0 && ((m < 0) != (q < 0))) m += q;
-          return int_result(m);
-        }
         case Expr::Op::kPow: {
           if (q < 0) return Value(std::pow(static_cast<double>(p), static_cast<double>(q)));
           __int128 r = 1, base = p;
@@ -1463,6 +1473,24 @@ const json* lookup_in_slot(const Expr& e, Frame& f) {
   return key ? find_key(base.data(), *key) : nullptr;
 }
 
+// The data of a constant, a variable or `var['key']` without any temporary (most `{{ }}`
+// in a page); nullptr for everything else, including errors (eval_ref raises them).
+const json* peek_ref(const Expr& e, Frame& f) {
+  switch (e.op) {
+    case Expr::Op::kConst:
+      return e.constant.is_json() ? &e.constant.data() : nullptr;
+    case Expr::Op::kName: {
+      const Value& v = f.slots[e.slot];
+      return v.is_json() ? &v.data() : nullptr;
+    }
+    case Expr::Op::kAttr:
+    case Expr::Op::kIndex:
+      return lookup_in_slot(e, f);
+    default:
+      return nullptr;
+  }
+}
+
 const json& json_bool(bool b) {
   static const json* const kTrue = new json(true);
   static const json* const kFalse = new json(false);
@@ -1610,11 +1638,8 @@ const json* eval_ref(const Expr& e, Frame& f, Value& tmp) {
       }
       return tmp.is_json() ? &tmp.data() : nullptr;
     }
-    case Expr::Op::kNot: {
-      Value ct;
-      const json* c = eval_ref(*e.kids[0], f, ct);
-      return &json_bool(!(c ? truthy(*c) : ct.truthy()));
-    }
+    case Expr::Op::kNot:
+      return &json_bool(!eval_truth(*e.kids[0], f));
     case Expr::Op::kAnd:
     case Expr::Op::kOr: {
       const json* a = eval_ref(*e.kids[0], f, tmp);
@@ -1623,12 +1648,8 @@ const json* eval_ref(const Expr& e, Frame& f, Value& tmp) {
       tmp = Value();
       return eval_ref(*e.kids[1], f, tmp);
     }
-    case Expr::Op::kIfElse: {
-      Value ct;
-      const json* c = eval_ref(*e.kids[0], f, ct);
-      const bool t = c ? truthy(*c) : ct.truthy();
-      return eval_ref(*e.kids[t ? 1 : 2], f, tmp);
-    }
+    case Expr::Op::kIfElse:
+      return eval_ref(*e.kids[eval_truth(*e.kids[0], f) ? 1 : 2], f, tmp);
     case Expr::Op::kCompare: {
       if (e.cmps.size() != 1) break;
       Value lt, rt;
@@ -1647,6 +1668,13 @@ const json* eval_ref(const Expr& e, Frame& f, Value& tmp) {
     case Expr::Op::kFloorDiv:
     case Expr::Op::kMod:
     case Expr::Op::kPow: {
+      // `i % 2`, `n + 1` on int variables/constants: no operand Values.
+      const json* pa = peek_ref(*e.kids[0], f);
+      const json* pb = pa && pa->is_number_integer() ? peek_ref(*e.kids[1], f) : nullptr;
+      if (pb && pb->is_number_integer() && e.op != Expr::Op::kDiv && e.op != Expr::Op::kPow) {
+        tmp = int_arith(e.op, as_int(*pa), as_int(*pb));
+        return &tmp.data();
+      }
       Value at, bt;
       const json* a = eval_ref(*e.kids[0], f, at);
       const json* b = eval_ref(*e.kids[1], f, bt);
@@ -1677,25 +1705,14 @@ void append_json(std::string& out, const json& j, bool escape) {
   }
 }
 
-// The data of a constant, a variable or `var['key']` without any temporary (most `{{ }}`
-// in a page); nullptr for everything else, including errors (eval_ref raises them).
-const json* peek_ref(const Expr& e, Frame& f) {
-  switch (e.op) {
-    case Expr::Op::kConst:
-      return e.constant.is_json() ? &e.constant.data() : nullptr;
-    case Expr::Op::kName: {
-      const Value& v = f.slots[e.slot];
-      return v.is_json() ? &v.data() : nullptr;
-    }
-    case Expr::Op::kAttr:
-    case Expr::Op::kIndex:
-      return lookup_in_slot(e, f);
-    default:
-      return nullptr;
-  }
-}
-
 }  // namespace
+
+bool eval_truth(const Expr& e, Frame& f) {
+  if (const json* j = peek_ref(e, f)) return truthy(*j);
+  Value tmp;
+  const json* j = eval_ref(e, f, tmp);
+  return j ? truthy(*j) : tmp.truthy();
+}
 
 void append_value(std::string& out, const Expr& e, Frame& f, bool escape) {
   if (const json* j = peek_ref(e, f)) {

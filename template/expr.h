@@ -61,6 +61,9 @@ Value eval(const Expr& e, Frame& frame);
 // is reassigned; for output, conditions and other immediate uses (rendering's hot path).
 const json* eval_ref(const Expr& e, Frame& frame, Value& tmp);
 
+// Python truthiness of `e`, for if/while/ternary conditions (eval_ref without copies).
+bool eval_truth(const Expr& e, Frame& frame);
+
 // Evaluates `e` and appends its str() to `out`, xhtml-escaped if `escape`: `{{ }}`
 // without intermediate Values or strings in the common cases.
 void append_value(std::string& out, const Expr& e, Frame& frame, bool escape);

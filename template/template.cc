@@ -752,11 +752,7 @@ void assign(Ctx& ctx, const std::vector<int>& targets, Value v) {
 }
 
 // Condition of if/while: evaluated in place, no Value copies.
-bool test(const Expr& e, Ctx& ctx) {
-  Value tmp;
-  const json* j = eval_ref(e, ctx.frame, tmp);
-  return j ? truthy(*j) : tmp.truthy();
-}
+bool test(const Expr& e, Ctx& ctx) { return eval_truth(e, ctx.frame); }
 
 void output(const Node& n, Ctx& ctx) {
   std::string& out = *ctx.out;
