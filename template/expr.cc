@@ -3,6 +3,7 @@
 #include "template/expr.h"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstring>
@@ -869,34 +870,50 @@ Value repeat(const json& seq, int64_t times) {
   return Value(std::move(out));
 }
 
-Value format_percent(const std::string& fmt, const Value& args);
+void format_percent_to(std::string& out, const std::string& fmt, const Value& args);
+
+Value format_percent(const std::string& fmt, const Value& args) {
+  std::string out;
+  format_percent_to(out, fmt, args);
+  return Value(std::move(out));
+}
+
+// + - * // % on two ints, Python semantics (floor division and modulo, OverflowError).
+Value int_arith(Expr::Op op, int64_t a, int64_t b) {
+  const __int128 p = a, q = b;
+  switch (op) {
+    case Expr::Op::kAdd: return int_result(p + q);
+    case Expr::Op::kSub: return int_result(p - q);
+    case Expr::Op::kMul: return int_result(p * q);
+    case Expr::Op::kFloorDiv: {
+      if (q == 0) raise("ZeroDivisionError", "integer division or modulo by zero");
+      __int128 d = p / q;
+      if ((p % q != 0) && ((p < 0) != (q < 0))) --d;
+      return int_result(d);
+    }
+    case Expr::Op::kMod: {
+      if (q == 0) raise("ZeroDivisionError", "integer division or modulo by zero");
+      __int128 m = p % q;
+      if (m != 0 && ((m < 0) != (q < 0))) m += q;
+      return int_result(m);
+    }
+    default:
+      raise("TypeError", "unsupported int operation");
+  }
+}
 
 Value arith(Expr::Op op, const Value& a, const Value& b) {
   const json& x = J(a);
   const json& y = J(b);
   if (is_num(x) && is_num(y)) {
     const bool ints = is_int(x) && is_int(y);
+    if (ints && op != Expr::Op::kDiv && op != Expr::Op::kPow) return int_arith(op, as_int(x), as_int(y));
     if (ints) {
       const __int128 p = as_int(x), q = as_int(y);
       switch (op) {
-        case Expr::Op::kAdd: return int_result(p + q);
-        case Expr::Op::kSub: return int_result(p - q);
-        case Expr::Op::kMul: return int_result(p * q);
         case Expr::Op::kDiv:
           if (q == 0) raise("ZeroDivisionError", "division by zero");
           return Value(static_cast<double>(p) / static_cast<double>(q));
-        case Expr::Op::kFloorDiv: {
-          if (q == 0) raise("ZeroDivisionError", "integer division or modulo by zero");
-          __int128 d = p / q;
-          if ((p % q != 0) && ((p < 0) != (q < 0))) --d;
-          return int_result(d);
-        }
-        case Expr::Op::kMod: {
-          if (q == 0) raise("ZeroDivisionError", "integer division or modulo by zero");
-          __int128 m = p % q;
-          if (m != 0 && ((m < 0) != (q < 0))) m += q;
-          return int_result(m);
-        }
         case Expr::Op::kPow: {
           if (q < 0) return Value(std::pow(static_cast<double>(p), static_cast<double>(q)));
           __int128 r = 1, base = p;
@@ -959,8 +976,8 @@ Value arith(Expr::Op op, const Value& a, const Value& b) {
 
 // Python's printf-style formatting: %s %r %d %i %f %e %g %x %o %c %%, flags -+0 space,
 // width, precision, and %(name)s with a dict.
-Value format_percent(const std::string& fmt, const Value& args) {
-  std::string out;
+// Appends the result to `out`, so {{ '%.2f' % x }} formats without a temporary Value.
+void format_percent_to(std::string& out, const std::string& fmt, const Value& args) {
   const json& a = J(args);
   const bool tuple = a.is_array();
   size_t next = 0;
@@ -1091,28 +1108,33 @@ Value format_percent(const std::string& fmt, const Value& args) {
     out += body;
   }
   if (tuple && next < a.size()) raise("TypeError", "not all arguments converted during string formatting");
-  return Value(std::move(out));
 }
 
 }  // namespace
 
 void append_xhtml_escaped(std::string& out, std::string_view s) {
-  size_t start = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const char* rep;
-    switch (s[i]) {
-      case '&': rep = "&amp;"; break;
-      case '<': rep = "&lt;"; break;
-      case '>': rep = "&gt;"; break;
-      case '"': rep = "&quot;"; break;
-      case '\'': rep = "&#x27;"; break;
-      default: continue;
+  // A table test per byte is cheaper than a switch; plain runs are appended whole.
+  static constexpr auto kSpecial = [] {
+    std::array<bool, 256> t{};
+    for (unsigned char c : std::string_view("&<>\"'")) t[c] = true;
+    return t;
+  }();
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  const char* run = p;
+  for (; p != end; ++p) {
+    if (!kSpecial[static_cast<unsigned char>(*p)]) continue;
+    out.append(run, static_cast<size_t>(p - run));
+    switch (*p) {
+      case '&': out.append("&amp;", 5); break;
+      case '<': out.append("&lt;", 4); break;
+      case '>': out.append("&gt;", 4); break;
+      case '"': out.append("&quot;", 6); break;
+      default: out.append("&#x27;", 6); break;
     }
-    out.append(s.data() + start, i - start);
-    out.append(rep);
-    start = i + 1;
+    run = p + 1;
   }
-  out.append(s.data() + start, s.size() - start);
+  out.append(run, static_cast<size_t>(end - run));
 }
 
 void iterate(const Value& v, const std::function<bool(Value)>& fn) {
@@ -1387,6 +1409,105 @@ Value attr(const Value& base, const std::string& name) {
   raise("AttributeError", absl::StrCat("'", base.type_name(), "' object has no attribute '", name, "'"));
 }
 
+// One comparison of a chain (`a < b`, `a in b`, `a is None`).
+bool compare(Expr::Cmp cmp, const Value& left, const Value& right) {
+  switch (cmp) {
+    case Expr::Cmp::kEq: return equal(left, right);
+    case Expr::Cmp::kNe: return !equal(left, right);
+    case Expr::Cmp::kLt: return compare3(left, right) < 0;
+    case Expr::Cmp::kLe: return compare3(left, right) <= 0;
+    case Expr::Cmp::kGt: return compare3(left, right) > 0;
+    case Expr::Cmp::kGe: return compare3(left, right) >= 0;
+    case Expr::Cmp::kIn: return contains(right, left);
+    case Expr::Cmp::kNotIn: return !contains(right, left);
+    case Expr::Cmp::kIs:
+    case Expr::Cmp::kIsNot: {
+      // Identity is only meaningful for None, True and False here.
+      bool same = left.is_json() && right.is_json() &&
+                  ((left.data().is_null() && right.data().is_null()) ||
+                   (left.data().is_boolean() && right.data().is_boolean() &&
+                    left.data() == right.data()));
+      if (!same && !left.is_json() && !right.is_json()) same = equal(left, right);
+      return cmp == Expr::Cmp::kIs ? same : !same;
+    }
+  }
+  return false;
+}
+
+// obj[key] or nullptr. Small objects (the usual rows) are scanned comparing lengths
+// first, which skips most string compares a tree lookup would make.
+const json* find_key(const json& obj, const std::string& key) {
+  const auto& m = obj.get_ref<const json::object_t&>();
+  if (m.size() > 8) {
+    auto it = m.find(key);
+    return it == m.end() ? nullptr : &it->second;
+  }
+  const size_t n = key.size();
+  for (const auto& [k, v] : m) {
+    if (k.size() != n) continue;
+    // Keys are short: a byte loop beats calling memcmp.
+    size_t i = 0;
+    while (i < n && k[i] == key[i]) ++i;
+    if (i == n) return &v;
+  }
+  return nullptr;
+}
+
+// The constant key of `x.name` / `x['name']`, or nullptr.
+const std::string* const_key(const Expr& e) {
+  if (e.op == Expr::Op::kAttr) return &e.name;
+  const Expr& k = *e.kids[1];
+  if (k.op == Expr::Op::kConst && k.constant.is_string())
+    return &k.constant.data().get_ref<const std::string&>();
+  return nullptr;
+}
+
+// `row['name']` with `row` a variable holding a JSON object that has the key: found
+// without building a temporary Value (most lookups in a page). Otherwise nullptr, and
+// eval_ref takes the general path, which also raises the errors.
+const json* lookup_in_slot(const Expr& e, Frame& f) {
+  if (e.kids[0]->op != Expr::Op::kName) return nullptr;
+  const Value& base = f.slots[e.kids[0]->slot];
+  if (!base.is_json() || !base.data().is_object()) return nullptr;
+  const std::string* key = const_key(e);
+  return key ? find_key(base.data(), *key) : nullptr;
+}
+
+// The data of a constant, a variable or `var['key']` without any temporary (most `{{ }}`
+// in a page); nullptr for everything else, including errors (eval_ref raises them).
+const json* peek_ref(const Expr& e, Frame& f) {
+  switch (e.op) {
+    case Expr::Op::kConst:
+      return e.constant.is_json() ? &e.constant.data() : nullptr;
+    case Expr::Op::kName: {
+      const Value& v = f.slots[e.slot];
+      return v.is_json() ? &v.data() : nullptr;
+    }
+    case Expr::Op::kAttr:
+    case Expr::Op::kIndex:
+      return lookup_in_slot(e, f);
+    default:
+      return nullptr;
+  }
+}
+
+const json& json_bool(bool b) {
+  static const json* const kTrue = new json(true);
+  static const json* const kFalse = new json(false);
+  return b ? *kTrue : *kFalse;
+}
+
+// eval_ref's result as a Value for the general operations: takes over `tmp` when the
+// data lives there, else borrows (the frame and the constants outlive the statement).
+Value to_value(const json* j, Value& tmp) {
+  if (!j || j == &tmp.data()) return std::move(tmp);
+  return Value::ref(*j);
+}
+
+// True when eval_ref borrowed `j` from the frame or a constant rather than storing it in
+// `tmp`, so pointers into it stay valid after `tmp` goes away.
+bool borrowed(const json* j, const Value& tmp) { return j && j != &tmp.data(); }
+
 }  // namespace
 
 Value binary_op(Expr::Op op, const Value& a, const Value& b) { return arith(op, a, b); }
@@ -1475,35 +1596,147 @@ Value eval(const Expr& e, Frame& f) {
       Value left = eval(*e.kids[0], f);
       for (size_t i = 0; i < e.cmps.size(); ++i) {
         Value right = eval(*e.kids[i + 1], f);
-        bool r;
-        switch (e.cmps[i]) {
-          case Expr::Cmp::kEq: r = equal(left, right); break;
-          case Expr::Cmp::kNe: r = !equal(left, right); break;
-          case Expr::Cmp::kLt: r = compare3(left, right) < 0; break;
-          case Expr::Cmp::kLe: r = compare3(left, right) <= 0; break;
-          case Expr::Cmp::kGt: r = compare3(left, right) > 0; break;
-          case Expr::Cmp::kGe: r = compare3(left, right) >= 0; break;
-          case Expr::Cmp::kIn: r = contains(right, left); break;
-          case Expr::Cmp::kNotIn: r = !contains(right, left); break;
-          case Expr::Cmp::kIs:
-          case Expr::Cmp::kIsNot: {
-            // Identity is only meaningful for None, True and False here.
-            bool same = left.is_json() && right.is_json() &&
-                        ((left.data().is_null() && right.data().is_null()) ||
-                         (left.data().is_boolean() && right.data().is_boolean() &&
-                          left.data() == right.data()));
-            if (!same && !left.is_json() && !right.is_json()) same = equal(left, right);
-            r = e.cmps[i] == Expr::Cmp::kIs ? same : !same;
-            break;
-          }
-        }
-        if (!r) return Value(false);
+        if (!compare(e.cmps[i], left, right)) return Value(false);
         left = std::move(right);
       }
       return Value(true);
     }
     default:
       return arith(e.op, eval(*e.kids[0], f), eval(*e.kids[1], f));
+  }
+}
+
+const json* eval_ref(const Expr& e, Frame& f, Value& tmp) {
+  switch (e.op) {
+    case Expr::Op::kConst:
+      if (e.constant.is_json()) return &e.constant.data();
+      break;
+    case Expr::Op::kName: {
+      const Value& v = f.slots[e.slot];
+      if (v.is_json()) return &v.data();
+      break;  // undefined (eval raises NameError), a function or an object
+    }
+    case Expr::Op::kAttr:
+    case Expr::Op::kIndex: {
+      if (const json* v = lookup_in_slot(e, f)) return v;
+      Value bt;
+      const json* b = eval_ref(*e.kids[0], f, bt);
+      const Expr* key = e.op == Expr::Op::kIndex ? e.kids[1].get() : nullptr;
+      if (borrowed(b, bt) && b->is_object()) {
+        // `a.b.name` / `x[0]['name']`: look the constant key up in place, no copies.
+        if (const std::string* k = const_key(e)) {
+          if (const json* v = find_key(*b, *k)) return v;
+        }
+      }
+      Value base = to_value(b, bt);
+      if (!key) {
+        tmp = attr(base, e.name);
+      } else {
+        Value kt;
+        const json* k = eval_ref(*key, f, kt);
+        tmp = index(base, to_value(k, kt));
+      }
+      return tmp.is_json() ? &tmp.data() : nullptr;
+    }
+    case Expr::Op::kNot:
+      return &json_bool(!eval_truth(*e.kids[0], f));
+    case Expr::Op::kAnd:
+    case Expr::Op::kOr: {
+      const json* a = eval_ref(*e.kids[0], f, tmp);
+      const bool t = a ? truthy(*a) : tmp.truthy();
+      if (t == (e.op == Expr::Op::kOr)) return a;
+      tmp = Value();
+      return eval_ref(*e.kids[1], f, tmp);
+    }
+    case Expr::Op::kIfElse:
+      return eval_ref(*e.kids[eval_truth(*e.kids[0], f) ? 1 : 2], f, tmp);
+    case Expr::Op::kCompare: {
+      if (e.cmps.size() != 1) break;
+      Value lt, rt;
+      const json* l = eval_ref(*e.kids[0], f, lt);
+      const json* r = eval_ref(*e.kids[1], f, rt);
+      const Expr::Cmp cmp = e.cmps[0];
+      if (l && r && (cmp == Expr::Cmp::kEq || cmp == Expr::Cmp::kNe) &&
+          !(is_num(*l) && is_num(*r)))  // numbers compare across int/float in equal()
+        return &json_bool((*l == *r) == (cmp == Expr::Cmp::kEq));
+      return &json_bool(compare(cmp, to_value(l, lt), to_value(r, rt)));
+    }
+    case Expr::Op::kAdd:
+    case Expr::Op::kSub:
+    case Expr::Op::kMul:
+    case Expr::Op::kDiv:
+    case Expr::Op::kFloorDiv:
+    case Expr::Op::kMod:
+    case Expr::Op::kPow: {
+      // `i % 2`, `n + 1` on int variables/constants: no operand Values.
+      const json* pa = peek_ref(*e.kids[0], f);
+      const json* pb = pa && pa->is_number_integer() ? peek_ref(*e.kids[1], f) : nullptr;
+      if (pb && pb->is_number_integer() && e.op != Expr::Op::kDiv && e.op != Expr::Op::kPow) {
+        tmp = int_arith(e.op, as_int(*pa), as_int(*pb));
+        return &tmp.data();
+      }
+      Value at, bt;
+      const json* a = eval_ref(*e.kids[0], f, at);
+      const json* b = eval_ref(*e.kids[1], f, bt);
+      tmp = arith(e.op, to_value(a, at), to_value(b, bt));
+      return &tmp.data();
+    }
+    default:
+      break;
+  }
+  tmp = eval(e, f);
+  return tmp.is_json() ? &tmp.data() : nullptr;
+}
+
+namespace {
+
+// Appends str(j), escaped if `escape`.
+void append_json(std::string& out, const json& j, bool escape) {
+  if (!escape) {
+    append_str(out, j);
+  } else if (j.is_string()) {
+    append_xhtml_escaped(out, j.get_ref<const std::string&>());
+  } else if (j.is_number() || j.is_boolean() || j.is_null()) {
+    append_str(out, j);  // digits and words need no escaping
+  } else {
+    std::string s;
+    append_str(s, j);
+    append_xhtml_escaped(out, s);
+  }
+}
+
+}  // namespace
+
+bool eval_truth(const Expr& e, Frame& f) {
+  if (const json* j = peek_ref(e, f)) return truthy(*j);
+  Value tmp;
+  const json* j = eval_ref(e, f, tmp);
+  return j ? truthy(*j) : tmp.truthy();
+}
+
+void append_value(std::string& out, const Expr& e, Frame& f, bool escape) {
+  if (const json* j = peek_ref(e, f)) {
+    append_json(out, *j, escape);
+    return;
+  }
+  if (escape && e.op == Expr::Op::kMod && e.kids[0]->op == Expr::Op::kConst &&
+      e.kids[0]->constant.is_string()) {
+    // {{ '%.2f' % x }}: format into a local (short results stay in SSO), then escape.
+    std::string scratch;
+    Value at;
+    const json* a = eval_ref(*e.kids[1], f, at);
+    format_percent_to(scratch, e.kids[0]->constant.data().get_ref<const std::string&>(),
+                      to_value(a, at));
+    append_xhtml_escaped(out, scratch);
+    return;
+  }
+  Value tmp;
+  if (const json* j = eval_ref(e, f, tmp)) {
+    append_json(out, *j, escape);
+  } else if (escape) {
+    append_xhtml_escaped(out, tmp.str());  // a function or an object
+  } else {
+    tmp.append_str(out);
   }
 }
 

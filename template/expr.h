@@ -55,6 +55,19 @@ struct Expr {
 // Evaluates `e` in `frame`; throws TemplateError on Python-level errors.
 Value eval(const Expr& e, Frame& frame);
 
+// Evaluates `e` without copying where it can: returns the JSON result borrowed from the
+// frame or the expression's constants, or stored in `tmp`; nullptr when the result is a
+// function or an object (then it is in `tmp`). Valid until the frame changes or `tmp`
+// is reassigned; for output, conditions and other immediate uses (rendering's hot path).
+const json* eval_ref(const Expr& e, Frame& frame, Value& tmp);
+
+// Python truthiness of `e`, for if/while/ternary conditions (eval_ref without copies).
+bool eval_truth(const Expr& e, Frame& frame);
+
+// Evaluates `e` and appends its str() to `out`, xhtml-escaped if `escape`: `{{ }}`
+// without intermediate Values or strings in the common cases.
+void append_value(std::string& out, const Expr& e, Frame& frame, bool escape);
+
 // Tokens and parsing, shared by `{{ }}` and the directives (`for a, b in xs`, `set x = 1`).
 struct Token {
   enum class Kind : uint8_t { kName, kNumber, kString, kOp, kEnd };

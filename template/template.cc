@@ -751,23 +751,17 @@ void assign(Ctx& ctx, const std::vector<int>& targets, Value v) {
   for (size_t i = 0; i < targets.size(); ++i) ctx.frame.slots[targets[i]] = v.child(arr[i]);
 }
 
+// Condition of if/while: evaluated in place, no Value copies.
+bool test(const Expr& e, Ctx& ctx) { return eval_truth(e, ctx.frame); }
+
 void output(const Node& n, Ctx& ctx) {
-  Value v = eval(*n.exprs[0], ctx.frame);
   std::string& out = *ctx.out;
-  if (n.raw) {
-    v.append_str(out);
+  if (n.raw || (n.fast_escape && !ctx.escape_overridden)) {
+    // The common case: the value is borrowed data, escaped straight into the output.
+    append_value(out, *n.exprs[0], ctx.frame, !n.raw);
     return;
   }
-  if (n.fast_escape && !ctx.escape_overridden) {
-    if (v.is_string()) {
-      append_xhtml_escaped(out, v.data().get_ref<const std::string&>());
-    } else if (v.is_json() && (v.data().is_number() || v.data().is_boolean() || v.data().is_null())) {
-      v.append_str(out);  // digits and words need no escaping
-    } else {
-      append_xhtml_escaped(out, v.str());
-    }
-    return;
-  }
+  Value v = eval(*n.exprs[0], ctx.frame);
   const Value& fn = ctx.frame.slots[n.escape_slot];
   if (fn.is_undefined())
     throw TemplateError("NameError", absl::StrCat("name '", (*ctx.frame.names)[n.escape_slot],
@@ -849,7 +843,7 @@ Flow exec_node(const Node& n, Ctx& ctx) {
       return Flow::kNormal;
     case Node::Kind::kIf:
       for (size_t i = 0; i < n.exprs.size(); ++i)
-        if (eval(*n.exprs[i], ctx.frame).truthy()) return exec_body(n.bodies[i], ctx);
+        if (test(*n.exprs[i], ctx)) return exec_body(n.bodies[i], ctx);
       if (n.has_else) return exec_body(n.bodies.back(), ctx);
       return Flow::kNormal;
     case Node::Kind::kFor: {
@@ -905,7 +899,7 @@ Flow exec_node(const Node& n, Ctx& ctx) {
       return Flow::kNormal;
     }
     case Node::Kind::kWhile: {
-      while (eval(*n.exprs[0], ctx.frame).truthy()) {
+      while (test(*n.exprs[0], ctx)) {
         if (exec_body(n.bodies[0], ctx) == Flow::kBreak) return Flow::kNormal;
       }
       if (n.has_else) return exec_body(n.bodies[1], ctx);

@@ -23,10 +23,13 @@ TemplateError::TemplateError(std::string kind, std::string message, std::string 
       lineno_(lineno),
       via_(std::move(via)) {}
 
-Value::Value(Function f)
-    : kind_(Kind::kFunction), fn_(std::make_shared<const Function>(std::move(f))) {}
+Value::Value(Function f) : kind_(Kind::kFunction) {
+  auto fn = std::make_shared<const Function>(std::move(f));
+  ptr_ = fn.get();
+  holder_ = std::move(fn);
+}
 
-Value::Value(std::shared_ptr<const Object> o) : kind_(Kind::kObject), obj_(std::move(o)) {}
+Value::Value(std::shared_ptr<const Object> o) : kind_(Kind::kObject), ptr_(o.get()), holder_(std::move(o)) {}
 
 Value Value::ref(const json& j) {
   Value v;
@@ -48,9 +51,10 @@ Value Value::child(const json& sub) const {
 
 void Value::share() {
   if (kind_ != Kind::kInline) return;
-  holder_ = std::make_shared<const json>(std::move(inline_));
+  auto shared = std::make_shared<const json>(std::move(inline_));
+  ptr_ = shared.get();
+  holder_ = std::move(shared);
   inline_ = json();
-  ptr_ = holder_.get();
   kind_ = Kind::kRef;
 }
 
@@ -71,9 +75,11 @@ bool Value::truthy() const {
     case Kind::kUndefined:
       return false;
     default:
-      break;
+      return template_::truthy(data());
   }
-  const json& j = data();
+}
+
+bool truthy(const json& j) {
   switch (j.type()) {
     case json::value_t::null:
       return false;
@@ -133,7 +139,7 @@ void Value::append_str(std::string& out) const {
       out.append("<function>");
       return;
     case Kind::kObject:
-      out.append(obj_->str());
+      out.append(object().str());
       return;
     case Kind::kUndefined:
       out.append("<undefined>");

@@ -95,9 +95,11 @@ class Value {
   bool is_none() const { return is_json() && data().is_null(); }
 
   // The JSON data (null for functions and objects).
-  const json& data() const { return kind_ == Kind::kRef ? *ptr_ : inline_; }
-  const Function& func() const { return *fn_; }
-  const Object& object() const { return *obj_; }
+  const json& data() const {
+    return kind_ == Kind::kRef ? *static_cast<const json*>(ptr_) : inline_;
+  }
+  const Function& func() const { return *static_cast<const Function*>(ptr_); }
+  const Object& object() const { return *static_cast<const Object*>(ptr_); }
 
   // A Value referring to `sub`, a part of this value's data, sharing its ownership.
   Value child(const json& sub) const;
@@ -126,10 +128,10 @@ class Value {
   enum class Kind : uint8_t { kInline, kRef, kFunction, kObject, kUndefined };
   Kind kind_ = Kind::kInline;
   json inline_;
-  const json* ptr_ = nullptr;
-  std::shared_ptr<const json> holder_;
-  std::shared_ptr<const Function> fn_;
-  std::shared_ptr<const Object> obj_;
+  // One pointer and one owner for every kind keeps Value at 48 bytes, cheap to create and
+  // destroy on the render path. kRef: the json; kFunction: a Function; kObject: an Object.
+  const void* ptr_ = nullptr;
+  std::shared_ptr<const void> holder_;  // owns *ptr_; null when borrowed (Value::ref)
 };
 
 // Names visible to a template: the keyword arguments of generate(), a Loader's namespace.
@@ -147,6 +149,8 @@ class ObjectDict : public Object {
   Namespace attrs_;
 };
 
+// Python truthiness of JSON data.
+bool truthy(const json& j);
 // Python's repr() of JSON data ('str' quoting, True/False/None, [..], {..}).
 void append_repr(std::string& out, const json& j);
 // Python's str() of JSON data (strings unquoted, everything else as repr).
