@@ -16,6 +16,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "escape/escape.h"
+#include "escape/unicode.h"
 
 namespace tornado::template_ {
 
@@ -45,24 +46,6 @@ bool is_name_start(char c) {
 }
 bool is_name_char(char c) {
   return is_name_start(c) || absl::ascii_isdigit(static_cast<unsigned char>(c));
-}
-
-void append_utf8(std::string& out, uint32_t cp) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
 }
 
 int hex_val(char c) {
@@ -142,7 +125,7 @@ absl::StatusOr<std::vector<Token>> tokenize(std::string_view src) {
                 cp = cp * 16 + h;
               }
               if (cp > 0x10FFFF) return err("bad escape", j);
-              append_utf8(s, cp);
+              escape::append_utf8(s, cp);
               j += len;
               break;
             }
@@ -1049,7 +1032,7 @@ void format_percent_to(std::string& out, const std::string& fmt, const Value& ar
         if (!is_num(j)) raise("TypeError", absl::StrCat("%", std::string(1, conv), " format: a number is required, not ", v.type_name()));
         int64_t n = is_int(j) ? as_int(j) : static_cast<int64_t>(as_double(j));
         if (conv == 'c') {
-          append_utf8(body, static_cast<uint32_t>(std::clamp<int64_t>(n, 0, 0x10FFFF)));
+          escape::append_utf8(body, static_cast<uint32_t>(std::clamp<int64_t>(n, 0, 0x10FFFF)));
           zero = false;
           break;
         }
