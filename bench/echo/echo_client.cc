@@ -114,7 +114,7 @@ double stream(int port, double seconds) {
   ev.events = EPOLLIN | EPOLLOUT;
   epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
   size_t sent = 0, chunk_left = 0, received = 0;
-  std::vector<char> buf(1 << 18);
+  std::vector<char> buf(kChunk);  // pattern covers kChunk bytes from any phase
   double start = now(), deadline = start + seconds;
   for (;;) {
     double t = now();

@@ -120,7 +120,7 @@ label() {
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1fx", a / b }'; }
 pct() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.0f%%", 100 * a / b }'; }
 fmt() { awk -v a="$1" 'BEGIN { printf "%.1f", a }'; }
-fmt_int() { LC_ALL=en_US.UTF-8 printf "%'.0f" "$1" 2>/dev/null || printf "%.0f" "$1"; }
+fmt_int() { awk -v a="$1" 'BEGIN { printf "%.0f", a }'; }
 
 echo "$(nproc) cores, $(uname -m), $(date -u +%Y-%m-%d), ${seconds} s per measurement," \
   "servers ${server_pin[*]:-unpinned}, client ${client_pin[*]:-unpinned}"
