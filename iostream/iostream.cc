@@ -46,6 +46,27 @@ void set_nonblocking(int fd) {
   if (flags >= 0 && !(flags & O_NONBLOCK)) fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
+// One read from a socket or pipe: bytes read, or EOF / would-block in `result`;
+// retries on EINTR and throws std::system_error(`what`) on a real error.
+// (Result is BaseIOStream::IOResult, deduced: the type is protected.)
+template <typename ReadCall, typename Result>
+std::size_t read_retrying(ReadCall read_call, Result& result, const char* what) {
+  for (;;) {
+    const ssize_t r = read_call();
+    if (r > 0) return static_cast<std::size_t>(r);
+    if (r == 0) {
+      result = Result::kEOF;
+      return 0;
+    }
+    if (errno == EINTR) continue;
+    if (util::errno_would_block(errno)) {
+      result = Result::kWouldBlock;
+      return 0;
+    }
+    throw std::system_error(errno, std::generic_category(), what);
+  }
+}
+
 }  // namespace
 
 StreamClosedError::StreamClosedError(std::exception_ptr real_error)
@@ -469,20 +490,7 @@ IOStream::IOStream(int fd, Options options) : BaseIOStream(options), fd_(fd) { s
 IOStream::~IOStream() { close(); }
 
 std::size_t IOStream::read_from_fd(char* buf, std::size_t n, IOResult& result) {
-  for (;;) {
-    const ssize_t r = ::recv(fd_, buf, n, 0);
-    if (r > 0) return static_cast<std::size_t>(r);
-    if (r == 0) {
-      result = IOResult::kEOF;
-      return 0;
-    }
-    if (errno == EINTR) continue;
-    if (util::errno_would_block(errno)) {
-      result = IOResult::kWouldBlock;
-      return 0;
-    }
-    throw std::system_error(errno, std::generic_category(), "recv");
-  }
+  return read_retrying([&] { return ::recv(fd_, buf, n, 0); }, result, "recv");
 }
 
 std::size_t IOStream::write_to_fd(const iovec* iov, int iovcnt, IOResult& result) {
@@ -612,20 +620,7 @@ PipeIOStream::PipeIOStream(int fd, Options options) : BaseIOStream(options), fd_
 PipeIOStream::~PipeIOStream() { close(); }
 
 std::size_t PipeIOStream::read_from_fd(char* buf, std::size_t n, IOResult& result) {
-  for (;;) {
-    const ssize_t r = ::read(fd_, buf, n);
-    if (r > 0) return static_cast<std::size_t>(r);
-    if (r == 0) {
-      result = IOResult::kEOF;
-      return 0;
-    }
-    if (errno == EINTR) continue;
-    if (util::errno_would_block(errno)) {
-      result = IOResult::kWouldBlock;
-      return 0;
-    }
-    throw std::system_error(errno, std::generic_category(), "read");
-  }
+  return read_retrying([&] { return ::read(fd_, buf, n); }, result, "read");
 }
 
 std::size_t PipeIOStream::write_to_fd(const iovec* iov, int iovcnt, IOResult& result) {
