@@ -36,7 +36,7 @@ std::string describe_exception(const std::exception_ptr& e) {
 
 void log_exception(const char* what, const std::exception_ptr& e) noexcept {
   try {
-    tornado::log::app_log().error("{}: {}", what, describe_exception(e));
+    TORNADO_LOG_ERROR(tornado::log::app_log(), "{}: {}", what, describe_exception(e));
   } catch (...) {
     // Logging must never take the process down.
   }

@@ -371,13 +371,13 @@ std::string CSVLocale::translate(std::string_view message, std::string_view plur
 }
 
 std::string CSVLocale::pgettext(std::string_view, std::string_view message) const {
-  if (!translations_.empty()) log::gen_log().warn("pgettext is not supported by CSVLocale");
+  if (!translations_.empty()) TORNADO_LOG_WARNING(log::gen_log(), "pgettext is not supported by CSVLocale");
   return translate(message);
 }
 
 std::string CSVLocale::pgettext(std::string_view, std::string_view message,
                                 std::string_view plural_message, int64_t count) const {
-  if (!translations_.empty()) log::gen_log().warn("pgettext is not supported by CSVLocale");
+  if (!translations_.empty()) TORNADO_LOG_WARNING(log::gen_log(), "pgettext is not supported by CSVLocale");
   return translate(message, plural_message, count);
 }
 
@@ -527,7 +527,7 @@ absl::Status load_translations(const std::string& directory) {
     if (!file.ends_with(".csv")) continue;
     std::string locale = file.substr(0, file.size() - 4);
     if (!RE2::FullMatch(locale, kLocaleName)) {
-      log::gen_log().error("Unrecognized locale '{}' (path: {})", locale, entry.path().string());
+      TORNADO_LOG_ERROR(log::gen_log(), "Unrecognized locale '{}' (path: {})", locale, entry.path().string());
       continue;
     }
     std::ifstream in(entry.path(), std::ios::binary);
@@ -542,7 +542,7 @@ absl::Status load_translations(const std::string& directory) {
       for (std::string& cell : row) cell = str_strip(cell);
       std::string plural = row.size() > 2 && !row[2].empty() ? row[2] : "unknown";
       if (plural != "plural" && plural != "singular" && plural != "unknown") {
-        log::gen_log().error("Unrecognized plural indicator '{}' in {} line {}", plural, file, i + 1);
+        TORNADO_LOG_ERROR(log::gen_log(), "Unrecognized plural indicator '{}' in {} line {}", plural, file, i + 1);
         continue;
       }
       tables[plural].insert_or_assign(row[0], row[1]);
@@ -568,7 +568,7 @@ absl::Status load_gettext_translations(const std::string& directory, const std::
     std::string lang = entry.path().filename().string();
     absl::StatusOr<MoCatalog> cat = MoCatalog::load(mo.string());
     if (!cat.ok()) {
-      log::gen_log().error("Cannot load translation for '{}': {}", lang,
+      TORNADO_LOG_ERROR(log::gen_log(), "Cannot load translation for '{}': {}", lang,
                            std::string(cat.status().message()));
       continue;
     }

@@ -214,7 +214,7 @@ void on_acceptable(const std::shared_ptr<AcceptState>& st) {
       if (err == EMFILE || err == ENFILE) {
         // The listening socket stays readable: stop listening for a while rather than spin.
         st->backoff = st->backoff == 0 ? 0.01 : std::min(st->backoff * 2, 1.0);
-        log::gen_log().error("accept on fd {}: {}; pausing accepts for {} ms", st->sock,
+        TORNADO_LOG_ERROR(log::gen_log(), "accept on fd {}: {}; pausing accepts for {} ms", st->sock,
                                 std::strerror(err), static_cast<int>(st->backoff * 1000));
         st->loop->remove_handler(st->sock);
         st->backing_off = true;

@@ -36,7 +36,7 @@ int cpu_count() {
   long n = ::sysconf(_SC_NPROCESSORS_ONLN);
   if (n <= 0) n = ::sysconf(_SC_NPROCESSORS_CONF);
   if (n > 0) return static_cast<int>(n);
-  log::gen_log().error("Could not detect number of processors; assuming 1");
+  TORNADO_LOG_ERROR(log::gen_log(), "Could not detect number of processors; assuming 1");
   return 1;
 }
 
@@ -54,7 +54,7 @@ int fork_processes(std::optional<int> num_processes, std::optional<int> max_rest
   }
   const int restarts_allowed = max_restarts.value_or(100);
   const int n = (!num_processes || *num_processes <= 0) ? cpu_count() : *num_processes;
-  log::gen_log().info("Starting {} processes", n);
+  TORNADO_LOG_INFO(log::gen_log(), "Starting {} processes", n);
 
   std::map<pid_t, int> children;
   // Forks a child for task `id`: returns true in the child.
@@ -85,13 +85,13 @@ int fork_processes(std::optional<int> num_processes, std::optional<int> max_rest
     const int id = it->second;
     children.erase(it);
     if (WIFSIGNALED(status)) {
-      log::gen_log().warn("child {} (pid {}) killed by signal {}, restarting", id, pid,
+      TORNADO_LOG_WARNING(log::gen_log(), "child {} (pid {}) killed by signal {}, restarting", id, pid,
                           WTERMSIG(status));
     } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
-      log::gen_log().warn("child {} (pid {}) exited with status {}, restarting", id, pid,
+      TORNADO_LOG_WARNING(log::gen_log(), "child {} (pid {}) exited with status {}, restarting", id, pid,
                           WEXITSTATUS(status));
     } else {
-      log::gen_log().info("child {} (pid {}) exited normally", id, pid);
+      TORNADO_LOG_INFO(log::gen_log(), "child {} (pid {}) exited normally", id, pid);
       continue;
     }
     ++num_restarts;

@@ -115,7 +115,7 @@ void AsyncTestCase::handle_exception(std::exception_ptr e) {
   if (!failure_) {
     failure_ = std::move(e);
   } else {
-    log::app_log().error("multiple unhandled exceptions in test: {}", describe_exception(e));
+    TORNADO_LOG_ERROR(log::app_log(), "multiple unhandled exceptions in test: {}", describe_exception(e));
   }
   stop();
 }

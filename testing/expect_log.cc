@@ -50,7 +50,7 @@ class ExpectLogSink : public spdlog::sinks::sink {
     }
     if (warn) {
       tls_in_warning = true;
-      log::app_log().warn("Got expected log message '{}' at unexpected level ({} vs {})", message,
+      TORNADO_LOG_WARNING(log::app_log(), "Got expected log message '{}' at unexpected level ({} vs {})", message,
                           log::level_name(*level_), log::level_name(msg.level));
       tls_in_warning = false;
     }
