@@ -1,14 +1,20 @@
 // Tests for TCPClient and Connector, after Tornado's tornado/test/tcpclient_test.py
 // (TCPClientTest, ConnectorTest with fake connect functions, TestConnectorSplit), plus a
 // fake clock driving the happy-eyeballs timer, 50 concurrent plain and TLS clients and
-// source address binding.
+// source address binding, and our TLS client against a real `openssl s_server`.
 #include "tcpclient/tcpclient.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -527,6 +533,129 @@ ASYNC_TEST_F(TCPClientTest, FiftyConcurrentTLSClientsWithSNI) {
   co_await many_clients(port_, ctx, 50);
   CO_ASSERT_EQ(server_->server_names.size(), 50u);
   for (const auto& n : server_->server_names) EXPECT_EQ(n, "localhost");
+}
+
+// ---- Against a real TLS peer: openssl s_server ------------------------------------------
+
+extern "C" char** environ;
+
+// A child process whose stdout and stderr go to a pipe we read. The destructor kills it
+// (SIGKILL), reaps it and closes the pipe, so a failing test leaves neither a zombie nor
+// an fd behind.
+class ChildProcess {
+ public:
+  ChildProcess() = default;
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+  ~ChildProcess() { stop(); }
+
+  // Starts argv[0] (an absolute path); throws std::system_error if that fails.
+  void start(const std::vector<std::string>& args) {
+    int fds[2];
+    if (::pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe2");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);  // dup2 clears O_CLOEXEC
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 2);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    const int rc = ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(fds[1]);
+    if (rc != 0) {
+      ::close(fds[0]);
+      pid_ = -1;
+      throw std::system_error(rc, std::generic_category(), "posix_spawn " + args[0]);
+    }
+    out_fd_ = fds[0];
+  }
+
+  // Blocks (call it on an executor) until a line of output starts with `prefix`; returns
+  // that line, or "" if the output ended first. Everything read is kept in output().
+  std::string read_line_starting_with(const std::string& prefix) {
+    std::string pending;
+    char buf[512];
+    for (;;) {
+      const ssize_t n = ::read(out_fd_, buf, sizeof(buf));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return "";
+      output_.append(buf, static_cast<size_t>(n));
+      pending.append(buf, static_cast<size_t>(n));
+      size_t nl;
+      while ((nl = pending.find('\n')) != std::string::npos) {
+        std::string line = pending.substr(0, nl);
+        pending.erase(0, nl + 1);
+        if (line.rfind(prefix, 0) == 0) return line;
+      }
+    }
+  }
+
+  // Kills and reaps the child; returns its wait status (-1 if there was none).
+  int stop() {
+    int status = -1;
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+      }
+      pid_ = -1;
+    }
+    if (out_fd_ >= 0) {
+      ::close(out_fd_);
+      out_fd_ = -1;
+    }
+    return status;
+  }
+
+  const std::string& output() const { return output_; }
+
+ private:
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  std::string output_;
+};
+
+std::string find_openssl() {
+  for (const char* p : {"/usr/bin/openssl", "/usr/local/bin/openssl"}) {
+    if (::access(p, X_OK) == 0) return p;
+  }
+  return "";
+}
+
+// Our TLS client (BoringSSL, verifying against the test CA, SNI and ALPN) against
+// OpenSSL's s_server in -rev mode (it answers each line reversed). The server listens on
+// port 0 and reports the real port in its "ACCEPT 127.0.0.1:<port>" line, which is also
+// how we know it is ready.
+ASYNC_TEST_F(TCPClientTest, TLSAgainstOpenSSLServer) {
+  const std::string openssl = find_openssl();
+  if (openssl.empty()) {
+    CO_FAIL() << "openssl not found in /usr/bin or /usr/local/bin (install Debian's openssl)";
+  }
+  ChildProcess server;
+  server.start({openssl, "s_server", "-accept", "127.0.0.1:0", "-cert", testdata("localhost.crt"),
+                "-key", testdata("localhost.key"), "-alpn", "http/1.1", "-rev", "-naccept", "1"});
+  const std::string accept_line = co_await io_loop()->run_in_executor(
+      nullptr, [&server] { return server.read_line_starting_with("ACCEPT"); });
+  const size_t colon = accept_line.rfind(':');
+  CO_ASSERT_NE(colon, std::string::npos) << "openssl s_server did not start:\n" << server.output();
+  const int port = std::atoi(accept_line.c_str() + colon + 1);
+  CO_ASSERT_GT(port, 0) << accept_line;
+
+  netutil::SSLOptions co;
+  co.ca_certs = testdata("ca.crt");
+  co.alpn_protocols = {"http/1.1"};
+  TCPClient client;
+  StreamPtr stream = co_await client.connect("localhost", port, AF_INET,
+                                             netutil::ssl_options_to_context(co, false));
+  auto* tls = dynamic_cast<iostream::SSLIOStream*>(stream.get());
+  CO_ASSERT_NE(tls, nullptr);
+  EXPECT_EQ(tls->selected_alpn_protocol(), "http/1.1");
+  co_await stream->write("hello openssl\n");
+  std::string reply = co_await stream->read_until("\n");
+  EXPECT_EQ(reply, "lssnepo olleh\n") << server.output();
+  stream->close();
+  server.stop();
 }
 
 }  // namespace

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# testssl.sh against tornado-cpp's TLS server: builds bench/tls:tls_echo_server with
+# -c opt, starts it on a free 127.0.0.1 port with netutil/testdata/localhost.{crt,key},
+# runs `testssl.sh --quiet --color 0 --protocols` against it and prints the protocol
+# verdict (exit 1 if SSLv2/SSLv3/TLS 1.0/TLS 1.1 are offered or TLS 1.2/1.3 are not).
+# Installs Debian's testssl.sh when missing (as root); Debian names the command `testssl`.
+#
+# usage: bench/tls/run.sh
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cd "$here/../.."
+
+if ! command -v testssl.sh >/dev/null && ! command -v testssl >/dev/null; then
+  if ((EUID != 0)); then
+    echo "bench/tls: needs testssl.sh; as root run: apt-get install -y testssl.sh" >&2
+    exit 1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq testssl.sh >/dev/null
+fi
+testssl=$(command -v testssl.sh || command -v testssl)
+
+./bazelw build -c opt //bench/tls:tls_echo_server 2>/dev/null
+server=$(./bazelw info -c opt bazel-bin 2>/dev/null)/bench/tls/tls_echo_server
+port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+
+# Start the server; its "listening on" line on stderr says it is ready.
+exec {server_out}< <(exec "$server" --port="$port" --certfile=netutil/testdata/localhost.crt \
+  --keyfile=netutil/testdata/localhost.key --logging=none 2>&1)
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null || true' EXIT
+read -r -u "$server_out" line
+case $line in
+  *"listening on 127.0.0.1:$port"*) ;;
+  *) echo "bench/tls: server did not start: $line" >&2; exit 1 ;;
+esac
+
+version=$(dpkg-query -W -f '${Version}' testssl.sh 2>/dev/null || echo unknown)
+echo "\$ $(basename "$testssl") --quiet --color 0 --protocols 127.0.0.1:$port   ($(date -u '+%Y-%m-%d %H:%M UTC'), testssl.sh $version)"
+out=$("$testssl" --quiet --color 0 --protocols "127.0.0.1:$port" 2>&1) || true
+protocols=$(grep -E '^ *(SSLv2|SSLv3|TLS 1(\.[0-3])?) ' <<<"$out" || true)
+if [[ -z $protocols ]]; then
+  echo "$out"
+  echo "bench/tls: no protocol lines in testssl.sh's output" >&2
+  exit 1
+fi
+echo "$protocols"
+
+ok=1
+for p in 'SSLv2' 'SSLv3' 'TLS 1' 'TLS 1.1'; do
+  grep -qE "^ *$p +not offered" <<<"$protocols" || { echo "verdict: FAIL, $p is offered" >&2; ok=0; }
+done
+for p in 'TLS 1.2' 'TLS 1.3'; do
+  grep -qE "^ *$p +offered" <<<"$protocols" || { echo "verdict: FAIL, $p is not offered" >&2; ok=0; }
+done
+if ((ok)); then
+  echo "verdict: PASS (SSLv2, SSLv3, TLS 1.0, TLS 1.1 not offered; TLS 1.2, TLS 1.3 offered)"
+else
+  exit 1
+fi
