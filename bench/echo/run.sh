@@ -59,11 +59,12 @@ trap cleanup EXIT
 
 accepts() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# A port nothing listens on yet (random, so parallel runs rarely collide).
+# A port nothing listens on yet: random, and below Linux's ephemeral range (32768+),
+# where other tests' outgoing connections would make bind() fail.
 free_port() {
   local port
   for _ in $(seq 100); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((20000 + RANDOM % 12000))
     accepts "$port" || { echo "$port"; return; }
   done
   echo "run.sh: no free port found" >&2
@@ -88,13 +89,18 @@ wait_port() {
 
 declare -A result
 measure() {  # name, then the server command with PORT in place of the port
-  local name=$1 port pid
+  local name=$1 port pid attempt
   shift
-  port=$(free_port)
-  "${server_pin[@]}" "${@//PORT/$port}" &
-  pid=$!
-  pids+=("$pid")
-  wait_port "$pid" "$port"
+  # Another process may take the port between the check and the server's bind: a
+  # server that exits before accepting is started again on another port.
+  for attempt in 1 2 3 4 5; do
+    port=$(free_port)
+    "${server_pin[@]}" "${@//PORT/$port}" &
+    pid=$!
+    pids+=("$pid")
+    if wait_port "$pid" "$port"; then break; fi
+    if kill -0 "$pid" 2>/dev/null || ((attempt == 5)); then return 1; fi
+  done
   result[$name,1]=$("${client_pin[@]}" "$echo_client" "$port" pingpong 1 "$seconds")
   result[$name,100]=$("${client_pin[@]}" "$echo_client" "$port" pingpong 100 "$seconds")
   result[$name,mb]=$("${client_pin[@]}" "$echo_client" "$port" stream 1 "$seconds")
