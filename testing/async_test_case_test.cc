@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "gtest/gtest-spi.h"
+#include "gen/gen.h"
 #include "gtest/gtest.h"
 #include "testing/testing.h"
 
@@ -58,13 +59,6 @@ class CaptureFailures {
   ::testing::TestPartResultArray results_;
   ::testing::ScopedFakeTestPartResultReporter reporter_;
 };
-
-// A future completed `seconds` from now on the current loop (gen.sleep, until gen lands).
-Future<void> sleep_for(double seconds) {
-  Future<void> done;
-  IOLoop::current()->call_later(seconds, [done] { done.set_result(); });
-  return done;
-}
 
 Future<void> never() { return Future<void>(); }
 
@@ -150,7 +144,7 @@ TEST_F(AsyncTestCaseTest, ExceptionInCallbackIsRethrownByWait) {
 
 TEST_F(AsyncTestCaseTest, ExceptionInCoroutineCallbackIsRethrownByWait) {
   io_loop()->add_callback([]() -> Future<void> {
-    co_await sleep_for(0);
+    co_await gen::sleep(0);
     throw std::runtime_error("boom in coroutine");
   });
   EXPECT_THROW(wait(), std::runtime_error);
@@ -264,18 +258,18 @@ ASYNC_TEST_F(GenTest, Sync) {
 }
 
 ASYNC_TEST_F(GenTest, Async) {
-  co_await sleep_for(0);
+  co_await gen::sleep(0);
   EXPECT_EQ(IOLoop::current(false), io_loop());
   finished_ = true;
 }
 
 ASYNC_TEST_F_TIMEOUT(GenTest, OwnTimeoutLongerThanBody, 1) {
-  co_await sleep_for(0.1);
+  co_await gen::sleep(0.1);
   finished_ = true;
 }
 
 ASYNC_TEST_F(GenTest, CoAssertPassing) {
-  co_await sleep_for(0);
+  co_await gen::sleep(0);
   CO_ASSERT_TRUE(true);
   CO_ASSERT_FALSE(false);
   CO_ASSERT_EQ(1 + 1, 2);
@@ -290,7 +284,7 @@ ASYNC_TEST_F(GenTest, CoAssertPassing) {
   finished_ = true;
 }
 
-Future<void> times_out() { co_await sleep_for(1); }
+Future<void> times_out() { co_await gen::sleep(1); }
 
 TEST_F(GenTest, Timeout) {
   auto results = run_async("GenTest.Timeout", 0.1, [] { return times_out(); });
@@ -310,14 +304,14 @@ TEST_F(GenTest, DefaultTimeoutFromEnvironment) {
 
 TEST_F(GenTest, ExplicitTimeoutWinsOverEnvironment) {
   ScopedEnv env("ASYNC_TEST_TIMEOUT", "0.05");
-  auto results = run_async("GenTest.Explicit", 1, [] { return sleep_for(0.2); });
+  auto results = run_async("GenTest.Explicit", 1, [] { return gen::sleep(0.2); });
   EXPECT_EQ(results.size(), 0u);
   finished_ = true;
 }
 
 TEST_F(GenTest, ExceptionInBodyFails) {
   auto results = run_async("GenTest.Throws", std::nullopt, []() -> Future<void> {
-    co_await sleep_for(0);
+    co_await gen::sleep(0);
     throw std::runtime_error("body went wrong");
   });
   ASSERT_EQ(results.size(), 1u);
@@ -330,7 +324,7 @@ TEST_F(GenTest, ExceptionInBodyFails) {
 TEST_F(GenTest, ExceptionInCallbackFails) {
   auto results = run_async("GenTest.Callback", std::nullopt, [this]() -> Future<void> {
     io_loop()->add_callback([] { throw std::runtime_error("callback went wrong"); });
-    return sleep_for(0.01);
+    return gen::sleep(0.01);
   });
   ASSERT_EQ(results.size(), 1u);
   EXPECT_STREQ(results[0].message(),
@@ -340,7 +334,7 @@ TEST_F(GenTest, ExceptionInCallbackFails) {
 
 bool g_after_co_assert = false;
 Future<void> co_assert_fails() {
-  co_await sleep_for(0);
+  co_await gen::sleep(0);
   CO_ASSERT_EQ(1, 2) << "one is not two";
   g_after_co_assert = true;
 }

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "gen/gen.h"
 #include "gtest/gtest.h"
 #include "testing/testing.h"
 
@@ -16,28 +17,22 @@ namespace {
 using tornado::concurrent::Future;
 using tornado::ioloop::IOLoop;
 
-Future<void> sleep_for(double seconds) {
-  Future<void> done;
-  IOLoop::current()->call_later(seconds, [done] { done.set_result(); });
-  return done;
-}
-
 class Inner : public tornado::testing::AsyncTestCase {};
 
-ASYNC_TEST_F_TIMEOUT(Inner, FailsTimeout, 0.05) { co_await sleep_for(1); }
+ASYNC_TEST_F_TIMEOUT(Inner, FailsTimeout, 0.05) { co_await tornado::gen::sleep(1); }
 
 ASYNC_TEST_F(Inner, FailsThrow) {
-  co_await sleep_for(0);
+  co_await tornado::gen::sleep(0);
   throw std::runtime_error("thrown from the body");
 }
 
 ASYNC_TEST_F(Inner, FailsCoAssert) {
-  co_await sleep_for(0);
+  co_await tornado::gen::sleep(0);
   CO_ASSERT_EQ(2 + 2, 5);
 }
 
 ASYNC_TEST_F(Inner, FailsExpect) {
-  co_await sleep_for(0);
+  co_await tornado::gen::sleep(0);
   EXPECT_EQ(2 + 2, 5) << "expect inside a coroutine";
 }
 
@@ -55,7 +50,7 @@ TEST_F(Inner, FailsCallbackException) {
 
 TEST_F(Inner, FailsExpectLogRequired) { tornado::testing::ExpectLog expect("tornado.application", "absent"); }
 
-ASYNC_TEST_F(Inner, PassesAsync) { co_await sleep_for(0); }
+ASYNC_TEST_F(Inner, PassesAsync) { co_await tornado::gen::sleep(0); }
 
 TEST_F(Inner, PassesWait) {
   io_loop()->add_callback([this] { stop(); });
