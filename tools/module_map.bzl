@@ -21,7 +21,9 @@ MODULE_MAP = {
     "process": ["concurrent", "ioloop", "iostream", "log", "util"],
     "tcpserver": ["gen", "ioloop", "iostream", "log", "netutil", "process", "util"],
     "tcpclient": ["concurrent", "gen", "ioloop", "iostream", "netutil"],
-    "httputil": ["escape", "log", "util"],
+    # concurrent: the delegate interfaces return Future<void>, as Tornado's return
+    # (asyncio) futures; ours live in concurrent.
+    "httputil": ["concurrent", "escape", "log", "util"],
     "http1connection": ["concurrent", "escape", "gen", "httputil", "iostream", "log", "util"],
     "httpserver": ["escape", "http1connection", "httputil", "iostream", "log", "netutil", "tcpserver", "util"],
     "httpclient": ["concurrent", "escape", "gen", "httputil", "ioloop", "log", "util"],

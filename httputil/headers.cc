@@ -1,0 +1,194 @@
+// HTTPHeaders and the start-line parsers: the strict RFC 9110/9112 grammar.
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "httputil/httputil.h"
+
+namespace tornado::httputil {
+namespace {
+
+bool is_tchar(unsigned char c) {
+  if (absl::ascii_isalnum(c)) return true;
+  switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
+    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
+      return true;
+    default:
+      return false;
+  }
+}
+
+// field-vchar / SP / HTAB; obs-text (0x80-0xFF) is allowed as RFC 9110 permits.
+bool is_field_value_char(unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }
+
+std::string_view strip_ows(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+// absl::EqualsIgnoreCase takes Debian's absl::string_view, not std::string_view.
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return absl::ascii_tolower(x) == absl::ascii_tolower(y);
+         });
+}
+
+bool is_http1_version(std::string_view v) {
+  return v.size() == 8 && v.substr(0, 7) == "HTTP/1." && absl::ascii_isdigit(v[7]);
+}
+
+}  // namespace
+
+bool is_token(std::string_view s) {
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](char c) { return is_tchar(c); });
+}
+
+std::string normalize_header_name(std::string_view name) {
+  std::string out(name);
+  bool word_start = true;
+  for (char& c : out) {
+    c = word_start ? absl::ascii_toupper(c) : absl::ascii_tolower(c);
+    word_start = c == '-';
+  }
+  return out;
+}
+
+HTTPHeaders::HTTPHeaders(std::initializer_list<Field> fields) {
+  for (const auto& [name, value] : fields) add(name, value);
+}
+
+void HTTPHeaders::add(std::string_view name, std::string_view value) {
+  fields_.emplace_back(normalize_header_name(name), std::string(value));
+}
+
+void HTTPHeaders::set(std::string_view name, std::string_view value) {
+  erase(name);
+  add(name, value);
+}
+
+std::size_t HTTPHeaders::erase(std::string_view name) {
+  auto it = std::remove_if(fields_.begin(), fields_.end(), [&](const Field& f) {
+    return iequals(f.first, name);
+  });
+  std::size_t removed = fields_.end() - it;
+  fields_.erase(it, fields_.end());
+  return removed;
+}
+
+bool HTTPHeaders::contains(std::string_view name) const {
+  return std::any_of(fields_.begin(), fields_.end(),
+                     [&](const Field& f) { return iequals(f.first, name); });
+}
+
+std::optional<std::string> HTTPHeaders::get(std::string_view name) const {
+  std::optional<std::string> joined;
+  for (const auto& [n, v] : fields_) {
+    if (!iequals(n, name)) continue;
+    if (joined) {
+      absl::StrAppend(&*joined, ",", v);
+    } else {
+      joined = v;
+    }
+  }
+  return joined;
+}
+
+std::string HTTPHeaders::get(std::string_view name, std::string_view default_value) const {
+  auto v = get(name);
+  return v ? *std::move(v) : std::string(default_value);
+}
+
+std::vector<std::string> HTTPHeaders::get_list(std::string_view name) const {
+  std::vector<std::string> out;
+  for (const auto& [n, v] : fields_) {
+    if (iequals(n, name)) out.push_back(v);
+  }
+  return out;
+}
+
+absl::Status HTTPHeaders::parse_line(std::string_view line) {
+  if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
+    return absl::InvalidArgumentError("obsolete line folding in header");
+  }
+  std::size_t colon = line.find(':');
+  if (colon == std::string_view::npos) {
+    return absl::InvalidArgumentError("no colon in header line");
+  }
+  std::string_view name = line.substr(0, colon);
+  if (!is_token(name)) {
+    return absl::InvalidArgumentError("invalid header name");
+  }
+  std::string_view value = strip_ows(line.substr(colon + 1));
+  for (char c : value) {
+    if (!is_field_value_char(static_cast<unsigned char>(c))) {
+      return absl::InvalidArgumentError("invalid character in header value");
+    }
+  }
+  add(name, value);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<HTTPHeaders> HTTPHeaders::parse(std::string_view block) {
+  HTTPHeaders headers;
+  while (!block.empty()) {
+    std::size_t lf = block.find('\n');
+    std::string_view line = block.substr(0, lf);
+    block = lf == std::string_view::npos ? std::string_view() : block.substr(lf + 1);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) continue;  // a trailing CRLF ends the block
+    // A bare CR anywhere else is rejected by parse_line's value/name checks.
+    if (auto status = headers.parse_line(line); !status.ok()) return status;
+  }
+  return headers;
+}
+
+std::string HTTPHeaders::to_string() const {
+  std::string out;
+  for (const auto& [n, v] : fields_) absl::StrAppend(&out, n, ": ", v, "\r\n");
+  return out;
+}
+
+absl::StatusOr<RequestStartLine> parse_request_start_line(std::string_view line) {
+  std::size_t sp1 = line.find(' ');
+  std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos) {
+    return absl::InvalidArgumentError("malformed HTTP request line");
+  }
+  RequestStartLine out{std::string(line.substr(0, sp1)),
+                       std::string(line.substr(sp1 + 1, sp2 - sp1 - 1)),
+                       std::string(line.substr(sp2 + 1))};
+  if (!is_token(out.method)) return absl::InvalidArgumentError("malformed HTTP method");
+  if (out.path.empty() || std::any_of(out.path.begin(), out.path.end(), [](char c) {
+        auto u = static_cast<unsigned char>(c);
+        return u <= 0x20 || u == 0x7f;
+      })) {
+    return absl::InvalidArgumentError("malformed HTTP request target");
+  }
+  if (!is_http1_version(out.version)) {
+    return absl::InvalidArgumentError("malformed HTTP version in request line");
+  }
+  return out;
+}
+
+absl::StatusOr<ResponseStartLine> parse_response_start_line(std::string_view line) {
+  // HTTP-version SP 3DIGIT SP [reason]; some servers omit the SP before an empty reason.
+  if (line.size() < 12 || !is_http1_version(line.substr(0, 8)) || line[8] != ' ' ||
+      !absl::ascii_isdigit(line[9]) || !absl::ascii_isdigit(line[10]) ||
+      !absl::ascii_isdigit(line[11]) || (line.size() > 12 && line[12] != ' ')) {
+    return absl::InvalidArgumentError("malformed HTTP status line");
+  }
+  std::string_view reason = line.size() > 13 ? line.substr(13) : std::string_view();
+  for (char c : reason) {
+    if (!is_field_value_char(static_cast<unsigned char>(c))) {
+      return absl::InvalidArgumentError("invalid character in HTTP reason phrase");
+    }
+  }
+  int code = (line[9] - '0') * 100 + (line[10] - '0') * 10 + (line[11] - '0');
+  return ResponseStartLine{std::string(line.substr(0, 8)), code, std::string(reason)};
+}
+
+}  // namespace tornado::httputil
