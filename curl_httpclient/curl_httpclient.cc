@@ -358,6 +358,7 @@ void CurlAsyncHTTPClient::setup_request(Transfer& t) {
     SETOPT(curl, CURLOPT_USERNAME, r.auth_username->c_str());
     SETOPT(curl, CURLOPT_PASSWORD, r.auth_password.value_or("").c_str());
   }
+  if (r.prepare_curl_callback) r.prepare_curl_callback(curl);
 }
 
 // Tornado's _handle_socket.

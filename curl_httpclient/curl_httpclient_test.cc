@@ -3,6 +3,7 @@
 // curl_httpclient_test.py; README.md has the map.
 #include "curl_httpclient/curl_httpclient.h"
 
+#include <curl/curl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -378,6 +379,16 @@ ASYNC_TEST_F(CurlHTTPClientTest, RequestHeaders) {
   EXPECT_TRUE(absl::StrContains(r2.body, "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\n")) << r2.body;
   EXPECT_FALSE(absl::StrContains(r2.body, "Expect:")) << r2.body;
   EXPECT_FALSE(absl::StrContains(r2.body, "Pragma:")) << r2.body;
+}
+
+// prepare_curl_callback: the caller sets curl options of its own
+ASYNC_TEST_F(CurlHTTPClientTest, PrepareCurlCallback) {
+  HTTPRequest request(url("/user_agent"));
+  request.prepare_curl_callback = [](void* curl) {
+    curl_easy_setopt(static_cast<CURL*>(curl), CURLOPT_USERAGENT, "FromPrepareCurlCallback");
+  };
+  HTTPResponse response = co_await client_->fetch(std::move(request));
+  EXPECT_EQ(response.body, "FromPrepareCurlCallback");
 }
 
 // Client defaults (Tornado's defaults= kwarg and _RequestProxy)

@@ -1,6 +1,7 @@
 #include "httpclient/httpclient.h"
 
 #include <algorithm>
+#include <map>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -55,6 +56,7 @@ HTTPRequest HTTPRequest::resolve(const HTTPRequest* defaults) const {
   fill_opt(&HTTPRequest::allow_ipv6);
   fill_opt(&HTTPRequest::client_key);
   fill_opt(&HTTPRequest::client_cert);
+  fill_opt(&HTTPRequest::prepare_curl_callback);
   if (r.if_modified_since && !r.headers.contains("If-Modified-Since")) {
     r.headers.set("If-Modified-Since", format_http_date(*r.if_modified_since));
   }
@@ -211,9 +213,16 @@ void RequestQueue::on_timeout(std::uint64_t key) {
 // ---- AsyncHTTPClient ------------------------------------------------------------------
 
 namespace {
-// Tornado's _async_clients(): the shared instance of each loop (weakly held).
-std::map<ioloop::IOLoop*, std::weak_ptr<AsyncHTTPClient>>& instance_cache() {
-  thread_local std::map<ioloop::IOLoop*, std::weak_ptr<AsyncHTTPClient>> cache;
+// Tornado's _async_clients(): the shared instance of each loop (weakly held). A loop
+// is identified by its address and its RemoteScheduler: a loop destroyed and another
+// made at the same address do not share an entry (the old scheduler's weak_ptr has
+// expired or points elsewhere).
+struct CacheEntry {
+  std::weak_ptr<AsyncHTTPClient> client;
+  std::weak_ptr<concurrent::RemoteScheduler> loop;
+};
+std::map<ioloop::IOLoop*, CacheEntry>& instance_cache() {
+  thread_local std::map<ioloop::IOLoop*, CacheEntry> cache;
   return cache;
 }
 
@@ -243,7 +252,7 @@ AsyncHTTPClient::~AsyncHTTPClient() {
   if (cached_) {
     auto& cache = instance_cache();
     auto it = cache.find(io_loop_);
-    if (it != cache.end() && it->second.expired()) cache.erase(it);
+    if (it != cache.end() && it->second.client.expired()) cache.erase(it);
   }
 }
 
@@ -251,17 +260,20 @@ std::shared_ptr<AsyncHTTPClient> AsyncHTTPClient::instance(const util::Kwargs& k
                                                            bool force_instance) {
   ioloop::IOLoop* loop = ioloop::IOLoop::current();
   auto& cache = instance_cache();
+  std::shared_ptr<concurrent::RemoteScheduler> identity = loop->remote();
   if (!force_instance) {
     auto it = cache.find(loop);
     if (it != cache.end()) {
-      if (auto existing = it->second.lock()) return existing;
+      auto existing = it->second.client.lock();
+      if (existing && it->second.loop.lock() == identity) return existing;
+      cache.erase(it);  // a dead client, or one of a dead loop at the same address
     }
   }
   choose_default_implementation();
   std::shared_ptr<AsyncHTTPClient> client = create(kwargs);
   if (!force_instance) {
     client->cached_ = true;
-    cache[loop] = client;
+    cache[loop] = CacheEntry{client, identity};
   }
   return client;
 }
@@ -273,9 +285,8 @@ void AsyncHTTPClient::close() {
     auto& cache = instance_cache();
     auto it = cache.find(io_loop_);
     if (it != cache.end()) {
-      auto held = it->second.lock();
+      auto held = it->second.client.lock();
       if (!held || held.get() == this) cache.erase(it);
-      else throw std::runtime_error("inconsistent AsyncHTTPClient cache");
     }
     cached_ = false;
   }

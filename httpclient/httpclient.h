@@ -82,6 +82,9 @@ struct HTTPRequest {
   std::optional<std::string> client_key;
   std::optional<std::string> client_cert;
   BodyProducer body_producer;
+  // curl_httpclient only: called with the CURL* easy handle after every option is set,
+  // so the caller can set more with curl_easy_setopt (Tornado's prepare_curl_callback).
+  std::function<void(void* curl)> prepare_curl_callback;
   bool expect_100_continue = false;
   // Wall-clock seconds since the epoch when the request was created (time.time()).
   double start_time;

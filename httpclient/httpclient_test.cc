@@ -219,5 +219,29 @@ TEST_F(HTTPClientTest, ConfigureAndInstanceCache) {
   EXPECT_FALSE(AsyncHTTPClient::configure("nonexistent").ok());
 }
 
+// A client cached for a loop that is gone is never handed to a new loop, even one
+// made at the same address.
+TEST_F(HTTPClientTest, InstanceCacheDoesNotOutliveItsLoop) {
+  AsyncHTTPClient::configure<FakeHTTPClient>();
+  ioloop::IOLoop* test_loop = io_loop();
+  std::shared_ptr<AsyncHTTPClient> old_client;
+  {
+    auto loop = std::make_unique<ioloop::IOLoop>();
+    loop->make_current();
+    old_client = AsyncHTTPClient::instance();
+    EXPECT_EQ(old_client->io_loop(), loop.get());
+    loop->close();
+    loop.reset();
+    auto next = std::make_unique<ioloop::IOLoop>();
+    next->make_current();
+    std::shared_ptr<AsyncHTTPClient> fresh = AsyncHTTPClient::instance();
+    EXPECT_NE(fresh, old_client);
+    EXPECT_EQ(fresh->io_loop(), next.get());
+    fresh->close();
+    next->close();
+  }
+  test_loop->make_current();
+}
+
 }  // namespace
 }  // namespace tornado::httpclient
