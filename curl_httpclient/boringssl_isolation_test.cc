@@ -27,6 +27,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -173,8 +174,14 @@ struct Binding {
 // Runs this binary's first test again with the dynamic loader tracing every binding
 // (LD_BIND_NOW: all of them at startup) and returns them.
 std::vector<Binding> TraceBindings(std::string exe, std::vector<std::string> args) {
-  const std::string dir = std::filesystem::temp_directory_path() / ("bindings." + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  // A fresh directory (parallel runs may share /tmp and, in PID namespaces, pids).
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  std::string pattern = std::string(tmp != nullptr ? tmp : "/tmp") + "/bindings.XXXXXX";
+  if (::mkdtemp(pattern.data()) == nullptr) {
+    ADD_FAILURE() << "mkdtemp " << pattern;
+    return {};
+  }
+  const std::string dir = pattern;
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) {
     if (absl::StartsWith(*e, "LD_DEBUG") || absl::StartsWith(*e, "GTEST_") ||
@@ -252,6 +259,10 @@ TEST(BoringSSLIsolation, SymbolBindings) {
     if (b.symbol == "SSL_do_handshake" && absl::StrContains(b.to, "/android/libssl.so.0")) saw_handshake = true;
     if (b.symbol == "EVP_sha256" && absl::StrContains(b.to, "/android/libcrypto.so.0")) saw_sha = true;
   }
+  int to_boringssl = 0;
+  for (const Binding& b : bindings) to_boringssl += IsBoringSSL(b.to) ? 1 : 0;
+  std::printf("%zu bindings traced, %d to BoringSSL (%zu names), none from outside our binary/BoringSSL\n",
+              bindings.size(), to_boringssl, boringssl_names.size());
   EXPECT_TRUE(saw_curl) << "curl_multi_socket_action never bound to libcurl: the trace missed curl";
   EXPECT_TRUE(saw_handshake);
   EXPECT_TRUE(saw_sha);
@@ -273,6 +284,7 @@ TEST(BoringSSLIsolation, TraceDetectsTheClashWithoutTheStandIn) {
   for (const Binding& b : bindings) {
     if (absl::StrContains(b.from, "libcrypto.so.3") && IsBoringSSL(b.to)) ++clashes;
   }
+  std::printf("clash_demo: %d bindings from libcrypto.so.3 to BoringSSL\n", clashes);
   EXPECT_GT(clashes, 100) << "expected libcrypto.so.3 -> BoringSSL bindings in clash_demo";
 }
 
