@@ -78,12 +78,31 @@ struct CurlAsyncHTTPClient::Transfer {
   curl_slist* header_list = nullptr;
   std::string upload;
   size_t upload_pos = 0;
+  size_t header_bytes = 0;  // every header line of every response of this transfer
+  bool header_overflow = false;
   char error_buffer[CURL_ERROR_SIZE] = {};
 
   ~Transfer() {
     if (header_list != nullptr) curl_slist_free_all(header_list);
   }
 };
+
+void parse_header_line(std::string_view line, httputil::HTTPHeaders& headers, std::string& reason) {
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n' || line.back() == ' ' ||
+                           line.back() == '\t')) {
+    line.remove_suffix(1);
+  }
+  if (line.starts_with("HTTP/")) {
+    // A new response (after a redirect, a 100 Continue or a 401 challenge).
+    headers = httputil::HTTPHeaders();
+    reason.clear();
+    auto start = httputil::parse_response_start_line(line);
+    if (start.ok()) reason = start->reason;
+    return;
+  }
+  if (line.empty()) return;
+  (void)headers.parse_line(line);  // Tornado raises; a malformed field is dropped here
+}
 
 // The C callbacks libcurl calls; they forward to the client.
 struct CurlCallbacks {
@@ -114,26 +133,19 @@ struct CurlCallbacks {
     auto* t = static_cast<CurlAsyncHTTPClient::Transfer*>(userp);
     const size_t n = size * nitems;
     std::string_view line(data, n);
+    // A peer sending headers without end: fail the transfer (curl: CURLE_WRITE_ERROR).
+    t->header_bytes += n;
+    if (t->header_bytes > t->client->max_header_size_) {
+      t->header_overflow = true;
+      return 0;
+    }
     if (t->request->header_callback) {
       t->client->io_loop()->add_callback(
           [cb = t->request->header_callback, request = t->request, copy = std::string(line)] {
             cb(copy);
           });
     }
-    while (!line.empty() && (line.back() == '\r' || line.back() == '\n' || line.back() == ' ' ||
-                             line.back() == '\t')) {
-      line.remove_suffix(1);
-    }
-    if (line.starts_with("HTTP/")) {
-      // A new response (after a redirect, a 100 Continue or a 401 challenge).
-      t->headers = httputil::HTTPHeaders();
-      t->reason.clear();
-      auto start = httputil::parse_response_start_line(line);
-      if (start.ok()) t->reason = start->reason;
-      return n;
-    }
-    if (line.empty()) return n;
-    (void)t->headers.parse_line(line);  // Tornado raises; a malformed field is dropped here
+    parse_header_line(line, t->headers, t->reason);
     return n;
   }
   static size_t read(char* buffer, size_t size, size_t nitems, void* userp) {
@@ -156,6 +168,7 @@ struct CurlCallbacks {
 CurlAsyncHTTPClient::CurlAsyncHTTPClient(const util::Kwargs& kwargs) : AsyncHTTPClient(kwargs) {
   global_init();
   const int max_clients = kwargs.get_or<int>("max_clients", 10);
+  max_header_size_ = static_cast<size_t>(kwargs.get_or<int>("max_header_size", 1 << 20));
   multi_ = curl_multi_init();
   if (multi_ == nullptr) throw std::runtime_error("curl_multi_init failed");
   curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &CurlCallbacks::socket);
@@ -449,6 +462,7 @@ void CurlAsyncHTTPClient::finish(void* easy, int curl_code) {
   if (curl_code != CURLE_OK) {
     std::string message = t->error_buffer[0] != '\0' ? std::string(t->error_buffer)
                                                       : curl_easy_strerror(static_cast<CURLcode>(curl_code));
+    if (t->header_overflow) message = absl::StrCat("Response headers exceed max_header_size (", max_header_size_, " bytes)");
     error = std::make_exception_ptr(CurlError(curl_code, std::move(message)));
   } else {
     long status = 0;

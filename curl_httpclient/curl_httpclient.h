@@ -11,10 +11,12 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "httpclient/httpclient.h"
+#include "httputil/httputil.h"
 #include "ioloop/ioloop.h"
 #include "util/configurable.h"
 
@@ -36,7 +38,9 @@ class CurlError : public HTTPClientError {
 
 // Tornado's CurlAsyncHTTPClient. Keyword arguments: "max_clients" (int, default 10:
 // that many curl easy handles; more requests wait in httpclient::RequestQueue, with
-// its queue timeout) and "defaults" (httpclient::HTTPRequest).
+// its queue timeout), "defaults" (httpclient::HTTPRequest) and "max_header_size" (int,
+// default 1 MiB: all header lines of one transfer, redirects included; more fails the
+// transfer with a CurlError; Tornado's curl client has no limit).
 //
 // Supported HTTPRequest fields: all but body_producer (std::invalid_argument, as
 // Tornado's curl client does not stream request bodies either). Only http:// and
@@ -80,7 +84,14 @@ class CurlAsyncHTTPClient : public httpclient::AsyncHTTPClient {
   std::unique_ptr<ioloop::PeriodicCallback> force_timeout_callback_;
   std::unique_ptr<httpclient::RequestQueue> queue_;
   bool closing_ = false;
+  std::size_t max_header_size_ = 1 << 20;
 };
+
+// Tornado's _curl_header_callback minus the user callback: one raw header line from
+// the peer (untrusted) updates `headers`/`reason`. A status line ("HTTP/...") starts a
+// new response (clears both; the reason is kept when the line parses); a malformed
+// field is dropped. Linear in the line; never throws on any input. Exposed for tests.
+void parse_header_line(std::string_view line, httputil::HTTPHeaders& headers, std::string& reason);
 
 // The libssh2.so.1 the process loaded is our stand-in (see libssh2_stub.c); false means
 // a real libssh2 (and with it OpenSSL) got in first.

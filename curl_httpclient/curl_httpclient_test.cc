@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,9 @@
 #include "absl/strings/str_cat.h"
 #include "curl_httpclient/test_server.h"
 #include "gtest/gtest.h"
+#include "gen/gen.h"
 #include "httpclient/httpclient.h"
+#include "httputil/httputil.h"
 #include "testing/testing.h"
 
 namespace tornado::curl_httpclient {
@@ -391,6 +394,68 @@ ASYNC_TEST_F(CurlHTTPClientTest, PrepareCurlCallback) {
   EXPECT_EQ(response.body, "FromPrepareCurlCallback");
 }
 
+// test_303_redirect (POST -> GET) and a 307 that keeps method and body (curl rewinds
+// the body through the seek callback)
+ASYNC_TEST_F(CurlHTTPClientTest, RedirectMethods) {
+  HTTPRequest see_other(url("/redirect?url=/all_methods&status=303"), "POST");
+  see_other.body = "body";
+  HTTPResponse r303 = co_await client_->fetch(std::move(see_other));
+  EXPECT_EQ(r303.body, "GET");
+  HTTPRequest temporary(url("/redirect?url=/echopost&status=307"), "POST");
+  temporary.body = "kept body";
+  HTTPResponse r307 = co_await client_->fetch(std::move(temporary));
+  EXPECT_EQ(r307.body, "kept body");
+}
+
+// test_304_with_content_length
+ASYNC_TEST_F(CurlHTTPClientTest, NotModifiedWithContentLength) {
+  HTTPResponse response = co_await client_->fetch(url("/304_with_content_length"), /*raise_error=*/false);
+  EXPECT_EQ(response.code, 304);
+  EXPECT_EQ(response.headers.get("Content-Length", ""), "42");
+  EXPECT_EQ(response.body, "");
+}
+
+// test_reuse_request_from_response
+ASYNC_TEST_F(CurlHTTPClientTest, ReuseRequestFromResponse) {
+  HTTPResponse first = co_await fetch("/hello");
+  HTTPResponse second = co_await client_->fetch(*first.request);
+  EXPECT_EQ(second.body, "Hello world!");
+}
+
+// Many response headers are fine; an endless stream of them fails the transfer at
+// max_header_size instead of growing without bound.
+ASYNC_TEST_F(CurlHTTPClientTest, HeaderVolume) {
+  HTTPResponse many = co_await fetch("/many_headers?n=5000");
+  EXPECT_EQ(many.body, "many");
+  EXPECT_EQ(many.headers.get("X-H-4999", ""), std::string(16, 'v'));
+  EXPECT_GE(many.headers.size(), 5000u);
+
+  CurlAsyncHTTPClient small(util::Kwargs{{"max_header_size", 64 * 1024}});
+  std::string message;
+  try {
+    co_await small.fetch(url("/many_headers?n=20000"));
+  } catch (const CurlError& e) {
+    message = e.message();
+  }
+  EXPECT_EQ(message, "Response headers exceed max_header_size (65536 bytes)");
+  small.close();
+}
+
+// close() with a transfer in flight: its future never completes, nothing crashes, the
+// connection is closed (the fixture's fd-leak check).
+ASYNC_TEST_F(CurlHTTPClientTest, CloseWithTransferInFlight) {
+  auto client = std::make_unique<CurlAsyncHTTPClient>(util::Kwargs{});
+  Future<HTTPResponse> pending = client->fetch(url("/hang"));
+  Future<HTTPResponse> done = client->fetch(url("/hello"));
+  HTTPResponse hello = co_await done;
+  EXPECT_EQ(hello.body, "Hello world!");
+  client->close();
+  EXPECT_EQ(client->registered_fds(), 0u);
+  client.reset();
+  co_await gen::sleep(std::chrono::milliseconds(50));  // a window for stray callbacks
+  EXPECT_FALSE(pending.done());
+}
+
 // Client defaults (Tornado's defaults= kwarg and _RequestProxy)
 ASYNC_TEST_F(CurlHTTPClientTest, ClientDefaults) {
   HTTPRequest defaults;
@@ -491,6 +556,48 @@ TEST_F(CurlHTTPClientTest, Https) {
   client_->fetch(std::move(unverified)).add_done_callback([this](Future<HTTPResponse> f) { stop(std::move(f)); });
   Future<HTTPResponse> f3 = wait_for<Future<HTTPResponse>>();
   EXPECT_EQ(f3.result().body, "Hello world!");
+}
+
+// The header-line parser on untrusted input: known cases, a 1 MiB line and random bytes
+// (deterministic seed). It must never throw or crash, and stays linear.
+TEST(ParseHeaderLineTest, CasesAndAdversarialInput) {
+  httputil::HTTPHeaders headers;
+  std::string reason;
+  parse_header_line("HTTP/1.1 200 Fine Thanks\r\n", headers, reason);
+  EXPECT_EQ(reason, "Fine Thanks");
+  parse_header_line("Content-Type: text/plain\r\n", headers, reason);
+  parse_header_line("X-Multi: a\r\n", headers, reason);
+  parse_header_line("X-Multi: b\r\n", headers, reason);
+  parse_header_line("no colon here\r\n", headers, reason);
+  parse_header_line(" folded: continuation\r\n", headers, reason);
+  parse_header_line("\r\n", headers, reason);
+  EXPECT_EQ(headers.get("Content-Type", ""), "text/plain");
+  EXPECT_EQ(headers.get_list("X-Multi"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(headers.size(), 3u);
+  parse_header_line("HTTP/1.1 302 Found\r\n", headers, reason);  // next response
+  EXPECT_TRUE(headers.empty());
+  EXPECT_EQ(reason, "Found");
+  parse_header_line("HTTP/2 200\r\n", headers, reason);  // not an HTTP/1 line: no reason
+  EXPECT_EQ(reason, "");
+
+  const std::string huge_value = "X-Big: " + std::string(1 << 20, 'a') + "\r\n";
+  parse_header_line(huge_value, headers, reason);
+  EXPECT_EQ(headers.get("X-Big", "").size(), size_t{1} << 20);
+  const std::string huge_junk(1 << 20, ':');
+  parse_header_line(huge_junk, headers, reason);
+
+  std::mt19937 rng(42);
+  const std::string alphabet = std::string("HTP/1. 0:\r\n\t\x01\x7f\xff") + "abcXY-";
+  for (int i = 0; i < 20000; ++i) {
+    std::string line;
+    const int len = static_cast<int>(rng() % 64);
+    for (int j = 0; j < len; ++j) line.push_back(alphabet[rng() % alphabet.size()]);
+    if (i % 7 == 0) line = "HTTP/" + line;
+    parse_header_line(line, headers, reason);
+  }
+  for (const auto& [name, value] : headers.get_all()) {
+    EXPECT_TRUE(httputil::is_token(name)) << name;
+  }
 }
 
 }  // namespace

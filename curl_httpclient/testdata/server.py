@@ -169,6 +169,24 @@ class DigestAuthHandler(web.RequestHandler):
             )
 
 
+class ManyHeadersHandler(web.RequestHandler):
+    def get(self):
+        for i in range(int(self.get_argument("n"))):
+            self.add_header("X-H-%d" % i, "v" * 16)
+        self.write("many")
+
+
+class NotModifiedHandler(web.RequestHandler):
+    def get(self):
+        # Tornado's 304_with_content_length: a 304 may carry the Content-Length of the
+        # representation without a body.
+        self.set_status(304)
+        self.set_header("Content-Length", 42)
+
+    def _check_xsrf_cookie(self):
+        pass
+
+
 def make_app():
     return web.Application(
         [
@@ -190,6 +208,8 @@ def make_app():
             web.url("/gzip", GzipHandler),
             web.url("/slow", SlowHandler),
             web.url("/hang", HangHandler),
+            web.url("/many_headers", ManyHeadersHandler),
+            web.url("/304_with_content_length", NotModifiedHandler),
             web.url("/digest", DigestAuthHandler, dict(username="foo", password="bar")),
         ]
     )
