@@ -600,5 +600,67 @@ TEST(ParseHeaderLineTest, CasesAndAdversarialInput) {
   }
 }
 
+// Proxy fields: curl sends the absolute URL to the proxy (here a Python app that
+// answers itself) with basic Proxy-Authorization.
+TEST_F(CurlHTTPClientTest, Proxy) {
+  test::PeerServer proxy;
+  proxy.start({"--proxy"});
+  HTTPRequest request("http://example.invalid/some/path?q=1");
+  request.proxy_host = "127.0.0.1";
+  request.proxy_port = proxy.port();
+  request.proxy_username = "Aladdin";
+  request.proxy_password = "open sesame";
+  client_->fetch(std::move(request)).add_done_callback([this](Future<HTTPResponse> f) { stop(std::move(f)); });
+  Future<HTTPResponse> f = wait_for<Future<HTTPResponse>>();
+  EXPECT_EQ(f.result().body,
+            "proxied http://example.invalid/some/path?q=1 auth=Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+
+  HTTPRequest bad_mode("http://example.invalid/");
+  bad_mode.proxy_host = "127.0.0.1";
+  bad_mode.proxy_port = proxy.port();
+  bad_mode.proxy_username = "u";
+  bad_mode.proxy_auth_mode = "ntlm";
+  client_->fetch(std::move(bad_mode)).add_done_callback([this](Future<HTTPResponse> f) { stop(std::move(f)); });
+  Future<HTTPResponse> f2 = wait_for<Future<HTTPResponse>>();
+  EXPECT_THROW(f2.result(), std::invalid_argument);
+}
+
+// client_cert / client_key against a server that requires a certificate from the test CA
+TEST_F(CurlHTTPClientTest, ClientCertificate) {
+  test::PeerServer tls;
+  tls.start({"--certfile", test::runfile("netutil/testdata/localhost.crt"), "--keyfile",
+             test::runfile("netutil/testdata/localhost.key"), "--client-ca",
+             test::runfile("netutil/testdata/ca.crt")});
+  const std::string https = absl::StrCat("https://localhost:", tls.port(), "/client_cert");
+  HTTPRequest with_cert(https);
+  with_cert.ca_certs = test::runfile("netutil/testdata/ca.crt");
+  with_cert.client_cert = test::runfile("netutil/testdata/other.example.crt");
+  with_cert.client_key = test::runfile("netutil/testdata/other.example.key");
+  client_->fetch(std::move(with_cert)).add_done_callback([this](Future<HTTPResponse> f) { stop(std::move(f)); });
+  Future<HTTPResponse> f = wait_for<Future<HTTPResponse>>();
+  EXPECT_EQ(f.result().body, "client cert CN=other.example");
+
+  HTTPRequest without(https);
+  without.ca_certs = test::runfile("netutil/testdata/ca.crt");
+  client_->fetch(std::move(without)).add_done_callback([this](Future<HTTPResponse> f) { stop(std::move(f)); });
+  Future<HTTPResponse> f2 = wait_for<Future<HTTPResponse>>();
+  EXPECT_THROW(f2.result(), CurlError);
+}
+
+// test_ipv6: a server on ::1 only; allow_ipv6=false cannot reach it.
+TEST_F(CurlHTTPClientTest, IPv6) {
+  test::PeerServer v6;
+  v6.start({"--ipv6"});
+  const std::string v6_url = absl::StrCat("http://[::1]:", v6.port(), "/hello");
+  client_->fetch(v6_url).add_done_callback([this](Future<HTTPResponse> f) { stop(std::move(f)); });
+  Future<HTTPResponse> f = wait_for<Future<HTTPResponse>>();
+  EXPECT_EQ(f.result().body, "Hello world!");
+  HTTPRequest v4_only(v6_url);
+  v4_only.allow_ipv6 = false;
+  client_->fetch(std::move(v4_only)).add_done_callback([this](Future<HTTPResponse> f) { stop(std::move(f)); });
+  Future<HTTPResponse> f2 = wait_for<Future<HTTPResponse>>();
+  EXPECT_THROW(f2.result(), CurlError);
+}
+
 }  // namespace
 }  // namespace tornado::curl_httpclient

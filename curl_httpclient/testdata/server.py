@@ -1,8 +1,11 @@
 """The peer of curl_httpclient's tests: a Python Tornado (Debian's 6.2) application
 with the handlers of Tornado's httpclient_test.py and curl_httpclient_test.py.
 
-Usage: server.py [--certfile F --keyfile K]. Listens on 127.0.0.1 port 0 and prints
-"PORT <n>" once it is ready. Exits when its stdin closes (the test died).
+Usage: server.py [--certfile F --keyfile K [--client-ca CA]] [--ipv6] [--proxy].
+Listens on 127.0.0.1 (--ipv6: ::1) port 0 and prints "PORT <n>" once it is ready.
+--client-ca requires a client certificate signed by CA; --proxy serves as a forward
+proxy that answers every absolute-form request itself. Exits when its stdin closes
+(the test died).
 """
 import asyncio
 import gzip
@@ -187,6 +190,21 @@ class NotModifiedHandler(web.RequestHandler):
         pass
 
 
+class ClientCertHandler(web.RequestHandler):
+    def get(self):
+        cert = self.request.get_ssl_certificate()
+        subject = dict(x[0] for x in cert["subject"]) if cert else {}
+        self.write("client cert CN=%s" % subject.get("commonName", "none"))
+
+
+class ProxyHandler(web.RequestHandler):
+    """A forward proxy's view: the request line carries the absolute URL."""
+
+    def get(self):
+        self.write("proxied %s auth=%s" % (self.request.uri,
+                                            self.request.headers.get("Proxy-Authorization", "none")))
+
+
 def make_app():
     return web.Application(
         [
@@ -209,6 +227,7 @@ def make_app():
             web.url("/slow", SlowHandler),
             web.url("/hang", HangHandler),
             web.url("/many_headers", ManyHeadersHandler),
+            web.url("/client_cert", ClientCertHandler),
             web.url("/304_with_content_length", NotModifiedHandler),
             web.url("/digest", DigestAuthHandler, dict(username="foo", password="bar")),
         ]
@@ -221,8 +240,12 @@ async def main():
         ssl_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ssl_ctx.load_cert_chain(sys.argv[sys.argv.index("--certfile") + 1],
                                 sys.argv[sys.argv.index("--keyfile") + 1])
-    sockets = bind_sockets(0, "127.0.0.1")
-    server = HTTPServer(make_app(), ssl_options=ssl_ctx)
+        if "--client-ca" in sys.argv:
+            ssl_ctx.verify_mode = ssl.CERT_REQUIRED
+            ssl_ctx.load_verify_locations(sys.argv[sys.argv.index("--client-ca") + 1])
+    sockets = bind_sockets(0, "::1" if "--ipv6" in sys.argv else "127.0.0.1")
+    app = web.Application([(r".*", ProxyHandler)]) if "--proxy" in sys.argv else make_app()
+    server = HTTPServer(app, ssl_options=ssl_ctx)
     server.add_sockets(sockets)
     print("PORT %d" % sockets[0].getsockname()[1], flush=True)
     done = asyncio.Event()
