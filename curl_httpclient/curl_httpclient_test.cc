@@ -521,6 +521,7 @@ TEST_F(CurlHTTPClientTest, InstanceIsCurlAndCachedPerLoop) {
   c->close();
   EXPECT_THROW(c->fetch(url("/hello")), std::runtime_error);
   EXPECT_TRUE(libssh2_stub_loaded());
+  EXPECT_TRUE(absl::StrContains(curl_version(), "libssh2/none(tornado-cpp-stub)")) << curl_version();
 }
 
 // HTTPClient (blocking), Tornado's HTTPClientTestCase/SyncHTTPClientTest

@@ -29,9 +29,10 @@ int libssh2_init(int flags) {
   return 0;
 }
 void libssh2_exit(void) {}
+// curl_version() prints "libssh2/<this>".
 const char* libssh2_version(int required_version) {
   (void)required_version;
-  return NULL;
+  return "none(tornado-cpp-stub)";
 }
 
 // Lets a binary (and the isolation test) check that this stand-in is the libssh2.so.1
