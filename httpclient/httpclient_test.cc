@@ -219,6 +219,25 @@ TEST_F(HTTPClientTest, ConfigureAndInstanceCache) {
   EXPECT_FALSE(AsyncHTTPClient::configure("nonexistent").ok());
 }
 
+// Tornado's HTTPClient refuses to run inside a running loop (it would nest run_sync).
+ASYNC_TEST_F(HTTPClientTest, BlockingClientRefusesARunningLoop) {
+  AsyncHTTPClient::configure<FakeHTTPClient>();
+  EXPECT_THROW(HTTPClient(), std::runtime_error);
+  co_return;
+}
+
+// The blocking client over the fake implementation, outside any loop.
+TEST_F(HTTPClientTest, BlockingClient) {
+  AsyncHTTPClient::configure<FakeHTTPClient>();
+  HTTPClient client;
+  EXPECT_EQ(client.fetch("/x").body, "ok /x");
+  EXPECT_THROW(client.fetch("/404"), HTTPClientError);
+  EXPECT_EQ(client.fetch("/404", /*raise_error=*/false).code, 404);
+  EXPECT_EQ(ioloop::IOLoop::current(false), io_loop());  // the fixture's loop is current again
+  client.close();
+  EXPECT_THROW(client.fetch("/x"), std::runtime_error);
+}
+
 // A client cached for a loop that is gone is never handed to a new loop, even one
 // made at the same address.
 TEST_F(HTTPClientTest, InstanceCacheDoesNotOutliveItsLoop) {
