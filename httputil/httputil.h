@@ -258,6 +258,18 @@ absl::Status parse_multipart_form_data(std::string_view boundary, std::string_vi
                                        Arguments& arguments, Files& files,
                                        const BodyLimits& limits = {});
 
+// A header value with parameters, such as Content-Type or Content-Disposition:
+// "form-data; name=\"f\"; filename*=UTF-8''%C3%A1.txt" -> value "form-data" and params
+// {"name": "f", "filename": "\u00e1.txt"} (Tornado's _parse_header). Parameter names are
+// lower-cased; values are unquoted; ';' inside a quoted string does not split; RFC 2231
+// "name*" (charset''percent-encoded) and "name*0", "name*1*" continuations are decoded
+// to UTF-8 and win over a plain "name". Never fails, linear time.
+struct HeaderValue {
+  std::string value;
+  std::map<std::string, std::string, std::less<>> params;
+};
+HeaderValue parse_header_value(std::string_view line);
+
 // RFC 7231 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT" (format_timestamp).
 std::string format_timestamp(std::chrono::system_clock::time_point t);
 // "host:port" / "[v6]:port" / "host" -> (host, port) (split_host_and_port).
