@@ -1,5 +1,8 @@
 // HTTPHeaders and the start-line parsers: the strict RFC 9110/9112 grammar.
 #include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -8,19 +11,51 @@
 namespace tornado::httputil {
 namespace {
 
-bool is_tchar(unsigned char c) {
-  if (absl::ascii_isalnum(c)) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
+constexpr std::array<bool, 256> make_tchar_table() {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 'a' + 'A'] = true;
+  for (unsigned char c : std::string_view("!#$%&'*+-.^_`|~")) t[c] = true;
+  return t;
 }
+constexpr std::array<bool, 256> kTchar = make_tchar_table();
+
+bool is_tchar(unsigned char c) { return kTchar[c]; }
 
 // field-vchar / SP / HTAB; obs-text (0x80-0xFF) is allowed as RFC 9110 permits.
-bool is_field_value_char(unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }
+constexpr std::array<bool, 256> make_field_value_table() {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) t[c] = c == '\t' || (c >= 0x20 && c != 0x7f);
+  return t;
+}
+constexpr std::array<bool, 256> kFieldValue = make_field_value_table();
+
+bool is_field_value_char(unsigned char c) { return kFieldValue[c]; }
+
+// Whether every byte of `s` is a field-value character. Eight bytes at a time: a word
+// with no byte below 0x20 and none equal to 0x7f is valid as a whole; a word that may
+// have one (the bit tricks can only over-report) is checked byte by byte.
+bool all_field_value_chars(std::string_view s) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  const char* p = s.data();
+  std::size_t n = s.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t x;
+    std::memcpy(&x, p, 8);
+    std::uint64_t below_space = (x - kOnes * 0x20) & ~x & kHigh;
+    std::uint64_t y = x ^ (kOnes * 0x7f);
+    std::uint64_t del = (y - kOnes) & ~y & kHigh;
+    if ((below_space | del) == 0) continue;
+    for (int i = 0; i < 8; ++i) {
+      if (!kFieldValue[static_cast<unsigned char>(p[i])]) return false;
+    }
+  }
+  for (; n > 0; ++p, --n) {
+    if (!kFieldValue[static_cast<unsigned char>(*p)]) return false;
+  }
+  return true;
+}
 
 std::string_view strip_ows(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -51,7 +86,12 @@ std::string normalize_header_name(std::string_view name) {
   std::string out(name);
   bool word_start = true;
   for (char& c : out) {
-    c = word_start ? absl::ascii_toupper(c) : absl::ascii_tolower(c);
+    // ASCII case mapping without locale or function calls: this runs per header.
+    if (word_start) {
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    } else if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
     word_start = c == '-';
   }
   return out;
@@ -114,26 +154,29 @@ absl::Status HTTPHeaders::parse_line(std::string_view line) {
   if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
     return absl::InvalidArgumentError("obsolete line folding in header");
   }
-  std::size_t colon = line.find(':');
-  if (colon == std::string_view::npos) {
+  // The name is a token directly followed by ':'; one pass finds and checks it.
+  std::size_t colon = 0;
+  while (colon < line.size() && is_tchar(static_cast<unsigned char>(line[colon]))) ++colon;
+  if (colon == line.size()) {
     return absl::InvalidArgumentError("no colon in header line");
   }
-  std::string_view name = line.substr(0, colon);
-  if (!is_token(name)) {
-    return absl::InvalidArgumentError("invalid header name");
+  if (line[colon] != ':' || colon == 0) {
+    return line.find(':') == std::string_view::npos
+               ? absl::InvalidArgumentError("no colon in header line")
+               : absl::InvalidArgumentError("invalid header name");
   }
   std::string_view value = strip_ows(line.substr(colon + 1));
-  for (char c : value) {
-    if (!is_field_value_char(static_cast<unsigned char>(c))) {
-      return absl::InvalidArgumentError("invalid character in header value");
-    }
+  if (!all_field_value_chars(value)) {
+    return absl::InvalidArgumentError("invalid character in header value");
   }
-  add(name, value);
+  fields_.emplace_back(normalize_header_name(line.substr(0, colon)), std::string(value));
   return absl::OkStatus();
 }
 
 absl::StatusOr<HTTPHeaders> HTTPHeaders::parse(std::string_view block) {
   HTTPHeaders headers;
+  // One field per line at most: reserving avoids moving the fields as the vector grows.
+  headers.fields_.reserve(std::count(block.begin(), block.end(), '\n') + 1);
   while (!block.empty()) {
     std::size_t lf = block.find('\n');
     std::string_view line = block.substr(0, lf);
