@@ -32,6 +32,18 @@ constexpr std::array<bool, 256> kFieldValue = make_field_value_table();
 
 bool is_field_value_char(unsigned char c) { return kFieldValue[c]; }
 
+constexpr std::array<unsigned char, 256> make_case_table(bool upper) {
+  std::array<unsigned char, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    t[c] = static_cast<unsigned char>(c);
+    if (upper && c >= 'a' && c <= 'z') t[c] = static_cast<unsigned char>(c - 'a' + 'A');
+    if (!upper && c >= 'A' && c <= 'Z') t[c] = static_cast<unsigned char>(c - 'A' + 'a');
+  }
+  return t;
+}
+constexpr std::array<unsigned char, 256> kToUpper = make_case_table(true);
+constexpr std::array<unsigned char, 256> kToLower = make_case_table(false);
+
 // Whether every byte of `s` is a field-value character. Eight bytes at a time: a word
 // with no byte below 0x20 and none equal to 0x7f is valid as a whole; a word that may
 // have one (the bit tricks can only over-report) is checked byte by byte.
@@ -86,12 +98,9 @@ std::string normalize_header_name(std::string_view name) {
   std::string out(name);
   bool word_start = true;
   for (char& c : out) {
-    // ASCII case mapping without locale or function calls: this runs per header.
-    if (word_start) {
-      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-    } else if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
+    // Table lookups, no branches on the letter: this runs for every header field.
+    const auto u = static_cast<unsigned char>(c);
+    c = static_cast<char>(word_start ? kToUpper[u] : kToLower[u]);
     word_start = c == '-';
   }
   return out;
@@ -175,8 +184,9 @@ absl::Status HTTPHeaders::parse_line(std::string_view line) {
 
 absl::StatusOr<HTTPHeaders> HTTPHeaders::parse(std::string_view block) {
   HTTPHeaders headers;
-  // One field per line at most: reserving avoids moving the fields as the vector grows.
-  headers.fields_.reserve(std::count(block.begin(), block.end(), '\n') + 1);
+  // Room for a typical request's fields up front (a field line is rarely under 16
+  // bytes), so the vector does not move them while growing; bounded by the input.
+  headers.fields_.reserve(std::min<std::size_t>(block.size() / 16 + 1, 32));
   while (!block.empty()) {
     std::size_t lf = block.find('\n');
     std::string_view line = block.substr(0, lf);

@@ -19,6 +19,8 @@
 #include <benchmark/benchmark.h>
 #include <llhttp.h>
 
+#include <string.h>
+
 #include <charconv>
 #include <cstdlib>
 #include <string>
@@ -80,8 +82,25 @@ struct OursParsed {
   std::string body;
 };
 
+// The offset of the first "\r\n\r\n": memchr from line end to line end (glibc's
+// memmem and string_view::find, which memcmp at every '\r', are slower on heads).
+std::size_t find_end_of_head(std::string_view buf) {
+  std::size_t pos = 0;
+  while (pos < buf.size()) {
+    const void* lf = memchr(buf.data() + pos, '\n', buf.size() - pos);
+    if (lf == nullptr) break;
+    std::size_t i = static_cast<const char*>(lf) - buf.data();
+    if (i > 0 && i + 2 < buf.size() && buf[i - 1] == '\r' && buf[i + 1] == '\r' &&
+        buf[i + 2] == '\n') {
+      return i - 1;
+    }
+    pos = i + 1;
+  }
+  return std::string_view::npos;
+}
+
 bool parse_ours(std::string_view buf, OursParsed& out) {
-  std::size_t eoh = buf.find("\r\n\r\n");
+  std::size_t eoh = find_end_of_head(buf);
   if (eoh == std::string_view::npos) return false;
   std::string_view head = buf.substr(0, eoh + 2);
   std::size_t eol = head.find("\r\n");
