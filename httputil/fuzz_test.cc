@@ -56,6 +56,52 @@ class Generator {
   std::mt19937 rng_;
 };
 
+// The request-line grammar written the obvious way (split at spaces, then check each
+// part): parse_request_start_line must accept exactly the same lines.
+bool reference_request_line_ok(std::string_view line) {
+  std::size_t sp1 = line.find(' ');
+  std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+  if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos) {
+    return false;
+  }
+  std::string_view method = line.substr(0, sp1), target = line.substr(sp1 + 1, sp2 - sp1 - 1),
+                   version = line.substr(sp2 + 1);
+  if (!is_token(method) || target.empty()) return false;
+  for (char c : target) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7f) return false;
+  }
+  return version.size() == 8 && version.substr(0, 7) == "HTTP/1." && version[7] >= '0' &&
+         version[7] <= '9';
+}
+
+TEST(FuzzTest, RequestLineMatchesReference) {
+  std::mt19937 rng(7);
+  const std::string_view pieces[] = {"GET", "POST", " ", " ", "/", "/a?b=c", "HTTP/1.1",
+                                     "HTTP/1.0", "HTTP/2.0", "HTTP/1.", "\t", "\x7f", "x",
+                                     "(", "", "HTTP/1.10", "\x80"};
+  auto pick = [&](std::initializer_list<std::string_view> from) {
+    return std::string(*(from.begin() + rng() % from.size()));
+  };
+  int accepted = 0;
+  for (int i = 0; i < 200000; ++i) {
+    std::string line;
+    if (i % 2 == 0) {  // free-form
+      int k = static_cast<int>(rng() % 7);
+      for (int j = 0; j < k; ++j) line += pieces[rng() % std::size(pieces)];
+    } else {  // shaped like a request line, with a mutation now and then
+      line = absl::StrCat(pick({"GET", "POST", "", "G(T", "M-SEARCH"}), pick({" ", " ", "", "  "}),
+                          pick({"/", "/a?b=c", "*", "", "/\x7f", "/a b", "\x80"}),
+                          pick({" ", " ", "", "\t"}),
+                          pick({"HTTP/1.1", "HTTP/1.0", "HTTP/1.9", "HTTP/2.0", "HTTP/1.", "HTTP/1.1 "}));
+      if (rng() % 4 == 0) line.insert(rng() % (line.size() + 1), pieces[rng() % std::size(pieces)]);
+    }
+    bool ok = parse_request_start_line(line).ok();
+    ASSERT_EQ(ok, reference_request_line_ok(line)) << line;
+    accepted += ok;
+  }
+  EXPECT_GT(accepted, 100);
+}
+
 TEST(FuzzTest, EveryParserSurvivesRandomInput) {
   Generator gen(20261122);
   int headers_ok = 0, multipart_ok = 0;

@@ -206,25 +206,34 @@ std::string HTTPHeaders::to_string() const {
 }
 
 absl::StatusOr<RequestStartLine> parse_request_start_line(std::string_view line) {
-  std::size_t sp1 = line.find(' ');
-  std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos) {
+  // method SP request-target SP HTTP-version, exactly two spaces. The version has a
+  // fixed length, so it is the last 8 bytes: one search (for the first space) and one
+  // pass over the target, which must hold no space, CTL or DEL.
+  const std::size_t n = line.size();
+  const std::size_t sp1 = line.find(' ');
+  if (sp1 == std::string_view::npos || n < sp1 + 11 || line[n - 9] != ' ') {
     return absl::InvalidArgumentError("malformed HTTP request line");
   }
-  RequestStartLine out{std::string(line.substr(0, sp1)),
-                       std::string(line.substr(sp1 + 1, sp2 - sp1 - 1)),
-                       std::string(line.substr(sp2 + 1))};
-  if (!is_token(out.method)) return absl::InvalidArgumentError("malformed HTTP method");
-  if (out.path.empty() || std::any_of(out.path.begin(), out.path.end(), [](char c) {
-        auto u = static_cast<unsigned char>(c);
-        return u <= 0x20 || u == 0x7f;
-      })) {
-    return absl::InvalidArgumentError("malformed HTTP request target");
+  std::string_view method = line.substr(0, sp1);
+  std::string_view target = line.substr(sp1 + 1, n - 9 - (sp1 + 1));
+  std::string_view version = line.substr(n - 8);
+  bool target_ok = true;
+  for (char c : target) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) {
+      if (c == ' ') return absl::InvalidArgumentError("malformed HTTP request line");
+      target_ok = false;
+    }
   }
-  if (!is_http1_version(out.version)) {
+  if (version.find(' ') != std::string_view::npos) {
+    return absl::InvalidArgumentError("malformed HTTP request line");
+  }
+  if (!is_token(method)) return absl::InvalidArgumentError("malformed HTTP method");
+  if (!target_ok) return absl::InvalidArgumentError("malformed HTTP request target");
+  if (!is_http1_version(version)) {
     return absl::InvalidArgumentError("malformed HTTP version in request line");
   }
-  return out;
+  return RequestStartLine{std::string(method), std::string(target), std::string(version)};
 }
 
 absl::StatusOr<ResponseStartLine> parse_response_start_line(std::string_view line) {

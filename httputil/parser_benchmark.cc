@@ -103,10 +103,10 @@ bool parse_ours(std::string_view buf, OursParsed& out) {
   std::size_t eoh = find_end_of_head(buf);
   if (eoh == std::string_view::npos) return false;
   std::string_view head = buf.substr(0, eoh + 2);
-  std::size_t eol = head.find("\r\n");
-  auto start = parse_request_start_line(head.substr(0, eol));
+  std::size_t eol = head.find('\n');  // head ends in "\r\n": found, after a '\r'
+  auto start = parse_request_start_line(head.substr(0, eol - 1));
   if (!start.ok()) return false;
-  auto headers = HTTPHeaders::parse(head.substr(eol + 2));
+  auto headers = HTTPHeaders::parse(head.substr(eol + 1));
   if (!headers.ok()) return false;
   out.start = *std::move(start);
   out.headers = *std::move(headers);
