@@ -232,6 +232,19 @@ TEST(MultipartFormDataTest, DispositionParamManySemicolons) {
   EXPECT_EQ(p.files["files"][0].filename, "a.txt");
 }
 
+// 8 MB that nearly matches the delimiters everywhere: the Boyer-Moore searches stay
+// linear (a naive search compares up to 74 bytes at each of the 8M positions).
+TEST(MultipartFormDataTest, BoundaryLikeFiller) {
+  std::string boundary(70, '-');
+  std::string body = std::string(8 << 20, '-') + "--" + boundary + "--";
+  auto p = multipart(boundary, body);
+  EXPECT_EQ(p.status.message(), "multipart/form-data part header too large");
+  std::string crs;
+  for (int i = 0; i < 100000; ++i) crs += "--" + boundary.substr(0, 69) + "\r";
+  auto q = multipart(boundary, crs + "--" + boundary + "--");
+  EXPECT_FALSE(q.status.ok());
+}
+
 TEST(ParseBodyArgumentsTest, UrlEncoded) {
   Arguments args{{"a", {"0"}}};
   Files files;

@@ -243,7 +243,9 @@ std::vector<std::pair<std::string, std::string>> qs_to_qsl(const Arguments& args
 std::string url_concat(std::string_view url,
                        const std::vector<std::pair<std::string, std::string>>& args);
 
-// Limits for parse_body_arguments / parse_multipart_form_data.
+// Limits for parse_body_arguments / parse_multipart_form_data. max_parts bounds the
+// pieces the body splits into at its delimiters, the preamble included (Tornado 6.5's
+// len(parts) > max_parts); max_part_header_size bounds each part's header block.
 struct BodyLimits {
   std::size_t max_parts = 10000;
   std::size_t max_part_header_size = 10 * 1024;
