@@ -96,12 +96,13 @@ bool is_token(std::string_view s) {
 
 std::string normalize_header_name(std::string_view name) {
   std::string out(name);
-  bool word_start = true;
-  for (char& c : out) {
-    // Table lookups, no branches on the letter: this runs for every header field.
-    const auto u = static_cast<unsigned char>(c);
-    c = static_cast<char>(word_start ? kToUpper[u] : kToLower[u]);
-    word_start = c == '-';
+  // Table lookups, no branches on the letter: this runs for every header field. A
+  // letter starts a word when the input byte before it is '-' (which both tables keep),
+  // so no iteration waits for the previous one's result.
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const auto u = static_cast<unsigned char>(name[i]);
+    const bool word_start = i == 0 || name[i - 1] == '-';
+    out[i] = static_cast<char>(word_start ? kToUpper[u] : kToLower[u]);
   }
   return out;
 }
