@@ -72,8 +72,8 @@ absl::Status parse_part(std::string_view part, Arguments& arguments, Files& file
   }
   auto headers = HTTPHeaders::parse(part.substr(0, eoh));
   if (!headers.ok()) {
-    return absl::InvalidArgumentError(
-        internal::cat("multipart/form-data part header: ", std::string(headers.status().message())));
+    return absl::InvalidArgumentError(internal::cat("multipart/form-data part header: ",
+                                                    std::string(headers.status().message())));
   }
   HeaderValue disposition = parse_header_value(headers->get("Content-Disposition", ""));
   if (disposition.value != "form-data") {
@@ -81,8 +81,7 @@ absl::Status parse_part(std::string_view part, Arguments& arguments, Files& file
         "Invalid multipart/form-data: Content-Disposition is not form-data");
   }
   if (part.size() < 2 || part.substr(part.size() - 2) != kCrlf) {
-    return absl::InvalidArgumentError(
-        "Invalid multipart/form-data: part does not end with CRLF");
+    return absl::InvalidArgumentError("Invalid multipart/form-data: part does not end with CRLF");
   }
   std::size_t value_start = eoh + 4;
   std::size_t value_end = part.size() - 2;
@@ -95,9 +94,8 @@ absl::Status parse_part(std::string_view part, Arguments& arguments, Files& file
   }
   auto filename = disposition.params.find("filename");
   if (filename != disposition.params.end() && !filename->second.empty()) {
-    files[name->second].push_back(HTTPFile{
-        filename->second, std::string(value),
-        headers->get("Content-Type", "application/unknown")});
+    files[name->second].push_back(HTTPFile{filename->second, std::string(value),
+                                           headers->get("Content-Type", "application/unknown")});
   } else {
     arguments[name->second].emplace_back(value);
   }
@@ -151,14 +149,14 @@ absl::Status parse_multipart_form_data(std::string_view boundary, std::string_vi
 }
 
 absl::Status parse_body_arguments(std::string_view content_type, std::string_view body,
-                                  Arguments& arguments, Files& files,
-                                  const HTTPHeaders* headers, const BodyLimits& limits) {
+                                  Arguments& arguments, Files& files, const HTTPHeaders* headers,
+                                  const BodyLimits& limits) {
   bool urlencoded = content_type.starts_with("application/x-www-form-urlencoded");
   bool multipart = content_type.starts_with("multipart/form-data");
   if (!urlencoded && !multipart) return absl::OkStatus();
   if (headers != nullptr && headers->contains("Content-Encoding")) {
-    return absl::InvalidArgumentError(internal::cat(
-        "Unsupported Content-Encoding: ", headers->get("Content-Encoding", "")));
+    return absl::InvalidArgumentError(
+        internal::cat("Unsupported Content-Encoding: ", headers->get("Content-Encoding", "")));
   }
   if (urlencoded) {
     append_all(arguments, parse_qs_bytes(body, /*keep_blank_values=*/true));
@@ -171,8 +169,7 @@ absl::Status parse_body_arguments(std::string_view content_type, std::string_vie
     std::size_t eq = field.find('=');
     if (eq != std::string_view::npos && field.substr(0, eq) == "boundary" &&
         eq + 1 < field.size()) {
-      auto status = parse_multipart_form_data(field.substr(eq + 1), body, arguments, files,
-                                              limits);
+      auto status = parse_multipart_form_data(field.substr(eq + 1), body, arguments, files, limits);
       if (status.ok()) return status;
       return absl::InvalidArgumentError(
           internal::cat("Invalid multipart/form-data: ", std::string(status.message())));
@@ -184,8 +181,8 @@ absl::Status parse_body_arguments(std::string_view content_type, std::string_vie
 }
 
 void HTTPServerRequest::parse_body() {
-  auto status = parse_body_arguments(headers.get("Content-Type", ""), body, body_arguments,
-                                     files, &headers);
+  auto status =
+      parse_body_arguments(headers.get("Content-Type", ""), body, body_arguments, files, &headers);
   if (!status.ok()) {
     TORNADO_LOG_WARNING(log::gen_log(), "Invalid request body: {}", status.ToString());
   }

@@ -60,10 +60,10 @@ TEST(MultipartFormDataTest, FileUpload) {
 
 TEST(MultipartFormDataTest, UnquotedNames) {
   auto p = multipart("1234", crlf("--1234\n"
-                                   "Content-Disposition: form-data; name=files; filename=ab.txt\n"
-                                   "\n"
-                                   "Foo\n"
-                                   "--1234--"));
+                                  "Content-Disposition: form-data; name=files; filename=ab.txt\n"
+                                  "\n"
+                                  "Foo\n"
+                                  "--1234--"));
   ASSERT_TRUE(p.status.ok()) << p.status;
   EXPECT_EQ(p.files["files"][0].filename, "ab.txt");
   EXPECT_EQ(p.files["files"][0].body, "Foo");
@@ -85,13 +85,15 @@ TEST(MultipartFormDataTest, SpecialFilenames) {
 
 TEST(MultipartFormDataTest, NonAsciiFilename) {
   auto p = multipart("1234", crlf("--1234\n"
-                                   "Content-Disposition: form-data; name=\"files\"; "
-                                   "filename=\"ab.txt\"; filename*=UTF-8''%C3%A1b.txt\n"
-                                   "\n"
-                                   "Foo\n"
-                                   "--1234--"));
+                                  "Content-Disposition: form-data; name=\"files\"; "
+                                  "filename=\"ab.txt\"; filename*=UTF-8''%C3%A1b.txt\n"
+                                  "\n"
+                                  "Foo\n"
+                                  "--1234--"));
   ASSERT_TRUE(p.status.ok()) << p.status;
-  EXPECT_EQ(p.files["files"][0].filename, "\xc3\xa1" "b.txt");
+  EXPECT_EQ(p.files["files"][0].filename,
+            "\xc3\xa1"
+            "b.txt");
 }
 
 TEST(MultipartFormDataTest, BoundaryStartsAndEndsWithQuotes) {
@@ -108,11 +110,12 @@ TEST(MultipartFormDataTest, MissingHeaders) {
 }
 
 TEST(MultipartFormDataTest, InvalidContentDisposition) {
-  auto p = multipart("1234", crlf("--1234\n"
-                                   "Content-Disposition: invalid; name=\"files\"; filename=\"ab.txt\"\n"
-                                   "\n"
-                                   "Foo\n"
-                                   "--1234--"));
+  auto p =
+      multipart("1234", crlf("--1234\n"
+                             "Content-Disposition: invalid; name=\"files\"; filename=\"ab.txt\"\n"
+                             "\n"
+                             "Foo\n"
+                             "--1234--"));
   EXPECT_FALSE(p.status.ok());
   EXPECT_NE(p.status.message().find("Content-Disposition"), absl::string_view::npos);
   EXPECT_TRUE(p.files.empty());
@@ -125,10 +128,11 @@ TEST(MultipartFormDataTest, MissingContentDisposition) {
 }
 
 TEST(MultipartFormDataTest, LineDoesNotEndWithCorrectLineBreak) {
-  auto p = multipart("1234", crlf("--1234\n"
-                                   "Content-Disposition: form-data; name=\"files\"; filename=\"ab.txt\"\n"
-                                   "\n"
-                                   "Foo--1234--"));
+  auto p =
+      multipart("1234", crlf("--1234\n"
+                             "Content-Disposition: form-data; name=\"files\"; filename=\"ab.txt\"\n"
+                             "\n"
+                             "Foo--1234--"));
   EXPECT_FALSE(p.status.ok());
   EXPECT_TRUE(p.files.empty());
 }
@@ -142,10 +146,10 @@ TEST(MultipartFormDataTest, BareLfLineEndingsAreNotDelimiters) {
 
 TEST(MultipartFormDataTest, ContentDispositionHeaderWithoutNameParameter) {
   auto p = multipart("1234", crlf("--1234\n"
-                                   "Content-Disposition: form-data; filename=\"ab.txt\"\n"
-                                   "\n"
-                                   "Foo\n"
-                                   "--1234--"));
+                                  "Content-Disposition: form-data; filename=\"ab.txt\"\n"
+                                  "\n"
+                                  "Foo\n"
+                                  "--1234--"));
   EXPECT_EQ(p.status.message(), "multipart/form-data value missing name");
   EXPECT_TRUE(p.files.empty());
 }
@@ -164,13 +168,13 @@ TEST(MultipartFormDataTest, NoFinalBoundary) {
 
 TEST(MultipartFormDataTest, ArgumentsContentTypeAndEmptyValue) {
   auto p = multipart("b", crlf("--b\n"
-                                   "Content-Disposition: form-data; name=\"a\"\n\n1\n"
-                                   "--b\n"
-                                   "Content-Disposition: form-data; name=\"a\"\n\n\n"
-                                   "--b\n"
-                                   "Content-Disposition: form-data; name=\"f\"; filename=\"x.png\"\n"
-                                   "Content-Type: image/png\n\n\x89PNG\n"
-                                   "--b--"));
+                               "Content-Disposition: form-data; name=\"a\"\n\n1\n"
+                               "--b\n"
+                               "Content-Disposition: form-data; name=\"a\"\n\n\n"
+                               "--b\n"
+                               "Content-Disposition: form-data; name=\"f\"; filename=\"x.png\"\n"
+                               "Content-Type: image/png\n\n\x89PNG\n"
+                               "--b--"));
   ASSERT_TRUE(p.status.ok()) << p.status;
   EXPECT_EQ(p.args["a"], (std::vector<std::string>{"1", ""}));
   EXPECT_EQ(p.files["f"][0].content_type, "image/png");
@@ -187,8 +191,8 @@ TEST(MultipartFormDataTest, BoundaryLength) {
 
 TEST(MultipartFormDataTest, StrictPartHeaders) {
   auto p = multipart("1234", crlf("--1234\n"
-                                   "Content-Disposition: form-data; name=a\n"
-                                   " folded\n\nx\n--1234--"));
+                                  "Content-Disposition: form-data; name=a\n"
+                                  " folded\n\nx\n--1234--"));
   EXPECT_FALSE(p.status.ok());
 }
 
@@ -210,8 +214,8 @@ TEST(MultipartFormDataTest, TooManyParts) {
 
 TEST(MultipartFormDataTest, PartHeaderTooLarge) {
   std::string big(1 << 20, 'v');
-  std::string body = absl::StrCat("--b\r\nContent-Disposition: form-data; name=a\r\nX-Big: ",
-                                  big, "\r\n\r\nx\r\n--b--");
+  std::string body = absl::StrCat("--b\r\nContent-Disposition: form-data; name=a\r\nX-Big: ", big,
+                                  "\r\n\r\nx\r\n--b--");
   auto p = multipart("b", body);
   EXPECT_EQ(p.status.message(), "multipart/form-data part header too large");
   // No blank line at all in a huge part: the same error, found within the limit.
@@ -224,9 +228,9 @@ TEST(MultipartFormDataTest, PartHeaderTooLarge) {
 // Tornado's test_disposition_param_linear_performance, at a size a quadratic parser
 // would not finish within the test timeout.
 TEST(MultipartFormDataTest, DispositionParamManySemicolons) {
-  std::string body = absl::StrCat("--1234\r\nContent-Disposition: form-data; x=\"",
-                                  std::string(1 << 20, ';'),
-                                  "\"; name=\"files\"; filename=\"a.txt\"\r\n\r\nFoo\r\n--1234--\r\n");
+  std::string body =
+      absl::StrCat("--1234\r\nContent-Disposition: form-data; x=\"", std::string(1 << 20, ';'),
+                   "\"; name=\"files\"; filename=\"a.txt\"\r\n\r\nFoo\r\n--1234--\r\n");
   auto p = multipart("1234", body, BodyLimits{.max_part_header_size = 2 << 20});
   ASSERT_TRUE(p.status.ok()) << p.status;
   EXPECT_EQ(p.files["files"][0].filename, "a.txt");
@@ -272,9 +276,9 @@ TEST(ParseBodyArgumentsTest, Errors) {
             "Invalid multipart/form-data: multipart boundary not found");
   EXPECT_FALSE(parse_body_arguments("multipart/form-data; boundary=", "x", args, files).ok());
   HTTPHeaders gz{{"Content-Encoding", "gzip"}};
-  EXPECT_EQ(parse_body_arguments("application/x-www-form-urlencoded", "a=1", args, files, &gz)
-                .message(),
-            "Unsupported Content-Encoding: gzip");
+  EXPECT_EQ(
+      parse_body_arguments("application/x-www-form-urlencoded", "a=1", args, files, &gz).message(),
+      "Unsupported Content-Encoding: gzip");
   EXPECT_TRUE(args.empty());
   // Other content types are left alone.
   EXPECT_TRUE(parse_body_arguments("application/json", "{}", args, files).ok());
@@ -292,14 +296,36 @@ TEST(HTTPServerRequestTest, ParseBodyMergesArguments) {
 }
 
 TEST(HTTPServerRequestTest, ParseBodyKeepsGoingOnError) {
-  HTTPServerRequest req(
-      RequestStartLine{"POST", "/?a=q", "HTTP/1.1"},
-      HTTPHeaders{{"Content-Type", "multipart/form-data; boundary=b"}});
+  HTTPServerRequest req(RequestStartLine{"POST", "/?a=q", "HTTP/1.1"},
+                        HTTPHeaders{{"Content-Type", "multipart/form-data; boundary=b"}});
   req.body = crlf("--b\nContent-Disposition: form-data; name=x\n\n1\n--b\n\nbad\n--b--");
   req.parse_body();  // logs a warning
   EXPECT_EQ(req.body_arguments["x"], (std::vector<std::string>{"1"}));
   EXPECT_EQ(req.arguments["x"], (std::vector<std::string>{"1"}));
   EXPECT_EQ(req.arguments["a"], (std::vector<std::string>{"q"}));
+}
+
+// The example in README.md.
+TEST(ReadmeTest, Example) {
+  auto start = parse_request_start_line("POST /upload?x=1 HTTP/1.1");
+  auto headers = HTTPHeaders::parse(
+      "Host: example.com\r\n"
+      "Content-Type: multipart/form-data; boundary=b\r\n"
+      "Cookie: session=\"abc\"; theme=dark\r\n");
+  ASSERT_TRUE(start.ok() && headers.ok());
+  HTTPServerRequest req(*start, *headers);
+  req.body =
+      "--b\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n\r\n"
+      "hello\r\n--b--\r\n";
+  req.parse_body();
+  EXPECT_EQ(req.files["f"][0].filename, "a.txt");
+  EXPECT_EQ(req.files["f"][0].body, "hello");
+  EXPECT_EQ(req.cookies(), (std::map<std::string, std::string, std::less<>>{{"session", "abc"},
+                                                                            {"theme", "dark"}}));
+  EXPECT_EQ(url_concat("/p?a=1#top", {{"b", "2"}}), "/p?a=1&b=2#top");
+  EXPECT_EQ(
+      format_timestamp(std::chrono::system_clock::time_point(std::chrono::seconds(784111777))),
+      "Sun, 06 Nov 1994 08:49:37 GMT");
 }
 
 }  // namespace

@@ -25,11 +25,10 @@ std::string unquote_cookie(std::string_view s) {
       out.push_back(s[i++]);
       continue;
     }
-    if (i + 3 < s.size() && is_octal(s[i + 1], '3') && is_octal(s[i + 2]) &&
-        is_octal(s[i + 3])) {
+    if (i + 3 < s.size() && is_octal(s[i + 1], '3') && is_octal(s[i + 2]) && is_octal(s[i + 3])) {
       // The byte itself: our header values are bytes (Tornado's are latin-1 text).
-      out.push_back(static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 +
-                                      (s[i + 3] - '0')));
+      out.push_back(
+          static_cast<char>((s[i + 1] - '0') * 64 + (s[i + 2] - '0') * 8 + (s[i + 3] - '0')));
       i += 4;
     } else if (i + 1 < s.size() && s[i + 1] != '\n') {
       out.push_back(s[i + 1]);
@@ -53,9 +52,9 @@ bool is_legal_cookie_key(std::string_view key) {
 
 // Morsel._reserved: attribute names SimpleCookie refuses as cookie names.
 bool is_reserved_cookie_key(std::string_view key) {
-  static constexpr std::array<std::string_view, 9> kReserved = {
-      "expires", "path", "comment", "domain", "max-age",
-      "secure", "httponly", "version", "samesite"};
+  static constexpr std::array<std::string_view, 9> kReserved = {"expires",  "path",    "comment",
+                                                                "domain",   "max-age", "secure",
+                                                                "httponly", "version", "samesite"};
   for (auto r : kReserved) {
     if (internal::iequals(key, r)) return true;
   }

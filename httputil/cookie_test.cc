@@ -14,9 +14,9 @@ TEST(ParseCookieTest, PythonCookies) {
   EXPECT_EQ(parse_cookie("chips=ahoy; vienna=finger"),
             (CookieMap{{"chips", "ahoy"}, {"vienna", "finger"}}));
   // Every ';' splits, even inside quotes.
-  EXPECT_EQ(parse_cookie("keebler=\"E=mc2; L=\\\"Loves\\\"; fudge=\\012;\""),
-            (CookieMap{{"keebler", "\"E=mc2"}, {"L", "\\\"Loves\\\""}, {"fudge", "\\012"},
-                       {"", "\""}}));
+  EXPECT_EQ(
+      parse_cookie("keebler=\"E=mc2; L=\\\"Loves\\\"; fudge=\\012;\""),
+      (CookieMap{{"keebler", "\"E=mc2"}, {"L", "\\\"Loves\\\""}, {"fudge", "\\012"}, {"", "\""}}));
   EXPECT_EQ(parse_cookie("keebler=E=mc2"), (CookieMap{{"keebler", "E=mc2"}}));
   EXPECT_EQ(parse_cookie("key:term=value:term"), (CookieMap{{"key:term", "value:term"}}));
   EXPECT_EQ(parse_cookie("a=b; c=[; d=r; f=h"),
@@ -42,16 +42,16 @@ TEST(ParseCookieTest, InvalidCookies) {
 
 TEST(ParseCookieTest, Unquote) {
   const std::pair<std::string, std::string> cases[] = {
-      {R"(a="b=\"")", "b=\""},      {R"(a="b=\\")", "b=\\"},
-      {R"(a="b=\=")", "b=="},      {R"(a="b=\n")", "b=n"},
-      {R"(a="b=\042")", "b=\""},    {R"(a="b=\134")", "b=\\"},
+      {R"(a="b=\"")", "b=\""},       {R"(a="b=\\")", "b=\\"},
+      {R"(a="b=\=")", "b=="},        {R"(a="b=\n")", "b=n"},
+      {R"(a="b=\042")", "b=\""},     {R"(a="b=\134")", "b=\\"},
       {R"(a="b=\377")", "b=\xff"},  // the byte: our values are bytes
-      {R"(a="b=\400")", "b=400"},   {R"(a="b=\42")", "b=42"},
+      {R"(a="b=\400")", "b=400"},    {R"(a="b=\42")", "b=42"},
       {R"(a="b=\\042")", "b=\\042"}, {R"(a="b=\\134")", "b=\\134"},
-      {R"(a="b=\\\"")", "b=\\\""},  {R"(a="b=\\\042")", "b=\\\""},
+      {R"(a="b=\\\"")", "b=\\\""},   {R"(a="b=\\\042")", "b=\\\""},
       {R"(a="b=\134\"")", "b=\\\""}, {R"(a="b=\134\042")", "b=\\\""},
       {"a=\"b=\\\nc\"", "b=\\\nc"},  // "." in Python's regex is not a newline
-      {R"(a="b=\")", "b=\\"},         // a lone trailing backslash stays
+      {R"(a="b=\")", "b=\\"},        // a lone trailing backslash stays
   };
   for (const auto& [encoded, decoded] : cases) {
     EXPECT_EQ(parse_cookie(encoded)["a"], decoded) << encoded;

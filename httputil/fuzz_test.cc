@@ -76,9 +76,9 @@ bool reference_request_line_ok(std::string_view line) {
 
 TEST(FuzzTest, RequestLineMatchesReference) {
   std::mt19937 rng(7);
-  const std::string_view pieces[] = {"GET", "POST", " ", " ", "/", "/a?b=c", "HTTP/1.1",
-                                     "HTTP/1.0", "HTTP/2.0", "HTTP/1.", "\t", "\x7f", "x",
-                                     "(", "", "HTTP/1.10", "\x80"};
+  const std::string_view pieces[] = {
+      "GET",     "POST", " ",    " ", "/", "/a?b=c", "HTTP/1.1",  "HTTP/1.0", "HTTP/2.0",
+      "HTTP/1.", "\t",   "\x7f", "x", "(", "",       "HTTP/1.10", "\x80"};
   auto pick = [&](std::initializer_list<std::string_view> from) {
     return std::string(*(from.begin() + rng() % from.size()));
   };
@@ -89,10 +89,10 @@ TEST(FuzzTest, RequestLineMatchesReference) {
       int k = static_cast<int>(rng() % 7);
       for (int j = 0; j < k; ++j) line += pieces[rng() % std::size(pieces)];
     } else {  // shaped like a request line, with a mutation now and then
-      line = absl::StrCat(pick({"GET", "POST", "", "G(T", "M-SEARCH"}), pick({" ", " ", "", "  "}),
-                          pick({"/", "/a?b=c", "*", "", "/\x7f", "/a b", "\x80"}),
-                          pick({" ", " ", "", "\t"}),
-                          pick({"HTTP/1.1", "HTTP/1.0", "HTTP/1.9", "HTTP/2.0", "HTTP/1.", "HTTP/1.1 "}));
+      line = absl::StrCat(
+          pick({"GET", "POST", "", "G(T", "M-SEARCH"}), pick({" ", " ", "", "  "}),
+          pick({"/", "/a?b=c", "*", "", "/\x7f", "/a b", "\x80"}), pick({" ", " ", "", "\t"}),
+          pick({"HTTP/1.1", "HTTP/1.0", "HTTP/1.9", "HTTP/2.0", "HTTP/1.", "HTTP/1.1 "}));
       if (rng() % 4 == 0) line.insert(rng() % (line.size() + 1), pieces[rng() % std::size(pieces)]);
     }
     bool ok = parse_request_start_line(line).ok();
@@ -128,9 +128,9 @@ TEST(FuzzTest, EveryParserSurvivesRandomInput) {
 
     Arguments args;
     Files files;
-    (void)parse_body_arguments(i % 2 ? "multipart/form-data; boundary=b"
-                                     : "application/x-www-form-urlencoded",
-                               s, args, files);
+    (void)parse_body_arguments(
+        i % 2 ? "multipart/form-data; boundary=b" : "application/x-www-form-urlencoded", s, args,
+        files);
     std::string body = gen.multipart();
     Arguments margs;
     Files mfiles;

@@ -70,8 +70,8 @@ std::string decode_charset(std::string_view charset, std::string_view text) {
   std::string cs = absl::AsciiStrToLower(std::string(charset));
   std::replace(cs.begin(), cs.end(), '_', '-');
   if (cs == "utf-8" || cs == "utf8" || cs == "u8") return escape::to_unicode_replace(text);
-  bool latin1 = cs == "latin-1" || cs == "latin1" || cs == "iso-8859-1" ||
-                cs == "iso8859-1" || cs == "l1";
+  bool latin1 =
+      cs == "latin-1" || cs == "latin1" || cs == "iso-8859-1" || cs == "iso8859-1" || cs == "l1";
   bool ascii = cs == "us-ascii" || cs == "ascii";
   if (!latin1 && !ascii) return std::string(text);
   std::string out;
@@ -98,8 +98,7 @@ struct Continuation {
 
 // Python's rfc2231_continuation: ^(\w+)\*((\d+)\*?)?$ (ASCII). Returns the base name and
 // the number (-1 when absent), or nullopt when `name` is not of that form.
-std::optional<std::pair<std::string_view, std::int64_t>> match_continuation(
-    std::string_view name) {
+std::optional<std::pair<std::string_view, std::int64_t>> match_continuation(std::string_view name) {
   std::size_t star = name.find('*');
   if (star == 0 || star == std::string_view::npos) return std::nullopt;
   std::string_view base = name.substr(0, star);
@@ -133,8 +132,7 @@ std::string_view py_strip(std::string_view s) {
 }
 
 bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return absl::ascii_tolower(x) == absl::ascii_tolower(y);
          });
 }

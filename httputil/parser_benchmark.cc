@@ -18,7 +18,6 @@
 //   ./bazelw run -c opt //httputil:parser_benchmark
 #include <benchmark/benchmark.h>
 #include <llhttp.h>
-
 #include <string.h>
 
 #include <charconv>
@@ -52,7 +51,8 @@ constexpr std::string_view kBrowserGet =
     "Sec-Fetch-Site: same-origin\r\n"
     "Accept-Encoding: gzip, deflate, br\r\n"
     "Accept-Language: en-US,en;q=0.9,fr;q=0.8\r\n"
-    "Cookie: session=8f2a1c9e7b6d4f3a2e1d0c9b8a7f6e5d; theme=dark; _ga=GA1.2.123456789.1700000000\r\n"
+    "Cookie: session=8f2a1c9e7b6d4f3a2e1d0c9b8a7f6e5d; theme=dark; "
+    "_ga=GA1.2.123456789.1700000000\r\n"
     "\r\n";
 
 // A form POST with a Content-Length body.

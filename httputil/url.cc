@@ -1,11 +1,12 @@
 // URL and date helpers: url_concat, qs_to_qsl, format_timestamp,
 // encode_username_password.
+#include "escape/url.h"
+
 #include <cstdio>
 #include <ctime>
 
-#include "httputil/internal.h"
-#include "escape/url.h"
 #include "httputil/httputil.h"
+#include "httputil/internal.h"
 
 namespace tornado::httputil {
 
@@ -35,16 +36,15 @@ std::string url_concat(std::string_view url,
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     if (pair.empty()) continue;
     std::size_t eq = pair.find('=');
-    pairs.emplace_back(
-        escape::url_unescape(pair.substr(0, eq), escape::Encoding::kBytes),
-        eq == std::string_view::npos
-            ? std::string()
-            : escape::url_unescape(pair.substr(eq + 1), escape::Encoding::kBytes));
+    pairs.emplace_back(escape::url_unescape(pair.substr(0, eq), escape::Encoding::kBytes),
+                       eq == std::string_view::npos
+                           ? std::string()
+                           : escape::url_unescape(pair.substr(eq + 1), escape::Encoding::kBytes));
   }
   pairs.insert(pairs.end(), args.begin(), args.end());
   for (std::size_t i = 0; i < pairs.size(); ++i) {
     out += internal::cat(i == 0 ? "?" : "&", escape::url_escape(pairs[i].first), "=",
-                    escape::url_escape(pairs[i].second));
+                         escape::url_escape(pairs[i].second));
   }
   if (!fragment.empty()) out += internal::cat("#", fragment);
   return out;

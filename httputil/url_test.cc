@@ -46,8 +46,8 @@ TEST(QsToQslTest, Parsing) {
 
 TEST(FormatTimestampTest, Formats) {
   using namespace std::chrono;
-  auto t = system_clock::time_point(duration_cast<system_clock::duration>(
-      duration<double>(1359312200.503611)));
+  auto t = system_clock::time_point(
+      duration_cast<system_clock::duration>(duration<double>(1359312200.503611)));
   EXPECT_EQ(format_timestamp(t), "Sun, 27 Jan 2013 18:43:20 GMT");
   EXPECT_EQ(format_timestamp(system_clock::time_point(seconds(784111777))),
             "Sun, 06 Nov 1994 08:49:37 GMT");
