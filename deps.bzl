@@ -96,3 +96,11 @@ def tornado_dependencies():
     _shim("com_github_gabime_spdlog", "spdlog.BUILD", system_paths = {"include/spdlog": "/usr/include/spdlog"})
     _shim("com_github_curl_curl", "curl.BUILD", system_paths = {"include/curl": "/usr/include/@MULTIARCH@/curl"})
     _shim("python3_11", "python.BUILD", system_paths = {"include": "/usr/include/python3.11"})
+    _shim(
+        "com_github_nodejs_llhttp",
+        "llhttp.BUILD",
+        system_paths = {
+            "src": "/usr/share/llhttp",
+            "include/llhttp.h": "/usr/share/include/llhttp/llhttp.h",
+        },
+    )

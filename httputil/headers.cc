@@ -1,5 +1,8 @@
 // HTTPHeaders and the start-line parsers: the strict RFC 9110/9112 grammar.
 #include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -8,19 +11,63 @@
 namespace tornado::httputil {
 namespace {
 
-bool is_tchar(unsigned char c) {
-  if (absl::ascii_isalnum(c)) return true;
-  switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-      return true;
-    default:
-      return false;
-  }
+constexpr std::array<bool, 256> make_tchar_table() {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = t[c - 'a' + 'A'] = true;
+  for (unsigned char c : std::string_view("!#$%&'*+-.^_`|~")) t[c] = true;
+  return t;
 }
+constexpr std::array<bool, 256> kTchar = make_tchar_table();
+
+bool is_tchar(unsigned char c) { return kTchar[c]; }
 
 // field-vchar / SP / HTAB; obs-text (0x80-0xFF) is allowed as RFC 9110 permits.
-bool is_field_value_char(unsigned char c) { return c == '\t' || (c >= 0x20 && c != 0x7f); }
+constexpr std::array<bool, 256> make_field_value_table() {
+  std::array<bool, 256> t{};
+  for (int c = 0; c < 256; ++c) t[c] = c == '\t' || (c >= 0x20 && c != 0x7f);
+  return t;
+}
+constexpr std::array<bool, 256> kFieldValue = make_field_value_table();
+
+bool is_field_value_char(unsigned char c) { return kFieldValue[c]; }
+
+constexpr std::array<unsigned char, 256> make_case_table(bool upper) {
+  std::array<unsigned char, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    t[c] = static_cast<unsigned char>(c);
+    if (upper && c >= 'a' && c <= 'z') t[c] = static_cast<unsigned char>(c - 'a' + 'A');
+    if (!upper && c >= 'A' && c <= 'Z') t[c] = static_cast<unsigned char>(c - 'A' + 'a');
+  }
+  return t;
+}
+constexpr std::array<unsigned char, 256> kToUpper = make_case_table(true);
+constexpr std::array<unsigned char, 256> kToLower = make_case_table(false);
+
+// Whether every byte of `s` is a field-value character. Eight bytes at a time: a word
+// with no byte below 0x20 and none equal to 0x7f is valid as a whole; a word that may
+// have one (the bit tricks can only over-report) is checked byte by byte.
+bool all_field_value_chars(std::string_view s) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ULL;
+  const char* p = s.data();
+  std::size_t n = s.size();
+  for (; n >= 8; p += 8, n -= 8) {
+    std::uint64_t x;
+    std::memcpy(&x, p, 8);
+    std::uint64_t below_space = (x - kOnes * 0x20) & ~x & kHigh;
+    std::uint64_t y = x ^ (kOnes * 0x7f);
+    std::uint64_t del = (y - kOnes) & ~y & kHigh;
+    if ((below_space | del) == 0) continue;
+    for (int i = 0; i < 8; ++i) {
+      if (!kFieldValue[static_cast<unsigned char>(p[i])]) return false;
+    }
+  }
+  for (; n > 0; ++p, --n) {
+    if (!kFieldValue[static_cast<unsigned char>(*p)]) return false;
+  }
+  return true;
+}
 
 std::string_view strip_ows(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -49,10 +96,13 @@ bool is_token(std::string_view s) {
 
 std::string normalize_header_name(std::string_view name) {
   std::string out(name);
-  bool word_start = true;
-  for (char& c : out) {
-    c = word_start ? absl::ascii_toupper(c) : absl::ascii_tolower(c);
-    word_start = c == '-';
+  // Table lookups, no branches on the letter: this runs for every header field. A
+  // letter starts a word when the input byte before it is '-' (which both tables keep),
+  // so no iteration waits for the previous one's result.
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    const auto u = static_cast<unsigned char>(name[i]);
+    const bool word_start = i == 0 || name[i - 1] == '-';
+    out[i] = static_cast<char>(word_start ? kToUpper[u] : kToLower[u]);
   }
   return out;
 }
@@ -114,26 +164,31 @@ absl::Status HTTPHeaders::parse_line(std::string_view line) {
   if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
     return absl::InvalidArgumentError("obsolete line folding in header");
   }
-  std::size_t colon = line.find(':');
+  // The name is a token directly followed by ':'. memchr finds the colon; the name's
+  // bytes are then checked without an early exit, so the checks do not wait on each
+  // other.
+  const std::size_t colon = line.find(':');
   if (colon == std::string_view::npos) {
     return absl::InvalidArgumentError("no colon in header line");
   }
-  std::string_view name = line.substr(0, colon);
-  if (!is_token(name)) {
-    return absl::InvalidArgumentError("invalid header name");
+  bool name_ok = colon > 0;
+  for (std::size_t i = 0; i < colon; ++i) {
+    name_ok &= is_tchar(static_cast<unsigned char>(line[i]));
   }
+  if (!name_ok) return absl::InvalidArgumentError("invalid header name");
   std::string_view value = strip_ows(line.substr(colon + 1));
-  for (char c : value) {
-    if (!is_field_value_char(static_cast<unsigned char>(c))) {
-      return absl::InvalidArgumentError("invalid character in header value");
-    }
+  if (!all_field_value_chars(value)) {
+    return absl::InvalidArgumentError("invalid character in header value");
   }
-  add(name, value);
+  fields_.emplace_back(normalize_header_name(line.substr(0, colon)), std::string(value));
   return absl::OkStatus();
 }
 
 absl::StatusOr<HTTPHeaders> HTTPHeaders::parse(std::string_view block) {
   HTTPHeaders headers;
+  // Room for a typical request's fields up front (a field line is rarely under 16
+  // bytes), so the vector does not move them while growing; bounded by the input.
+  headers.fields_.reserve(std::min<std::size_t>(block.size() / 16 + 1, 32));
   while (!block.empty()) {
     std::size_t lf = block.find('\n');
     std::string_view line = block.substr(0, lf);
@@ -153,25 +208,34 @@ std::string HTTPHeaders::to_string() const {
 }
 
 absl::StatusOr<RequestStartLine> parse_request_start_line(std::string_view line) {
-  std::size_t sp1 = line.find(' ');
-  std::size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
-  if (sp2 == std::string_view::npos || line.find(' ', sp2 + 1) != std::string_view::npos) {
+  // method SP request-target SP HTTP-version, exactly two spaces. The version has a
+  // fixed length, so it is the last 8 bytes: one search (for the first space) and one
+  // pass over the target, which must hold no space, CTL or DEL.
+  const std::size_t n = line.size();
+  const std::size_t sp1 = line.find(' ');
+  if (sp1 == std::string_view::npos || n < sp1 + 11 || line[n - 9] != ' ') {
     return absl::InvalidArgumentError("malformed HTTP request line");
   }
-  RequestStartLine out{std::string(line.substr(0, sp1)),
-                       std::string(line.substr(sp1 + 1, sp2 - sp1 - 1)),
-                       std::string(line.substr(sp2 + 1))};
-  if (!is_token(out.method)) return absl::InvalidArgumentError("malformed HTTP method");
-  if (out.path.empty() || std::any_of(out.path.begin(), out.path.end(), [](char c) {
-        auto u = static_cast<unsigned char>(c);
-        return u <= 0x20 || u == 0x7f;
-      })) {
-    return absl::InvalidArgumentError("malformed HTTP request target");
+  std::string_view method = line.substr(0, sp1);
+  std::string_view target = line.substr(sp1 + 1, n - 9 - (sp1 + 1));
+  std::string_view version = line.substr(n - 8);
+  bool target_ok = true;
+  for (char c : target) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) {
+      if (c == ' ') return absl::InvalidArgumentError("malformed HTTP request line");
+      target_ok = false;
+    }
   }
-  if (!is_http1_version(out.version)) {
+  if (version.find(' ') != std::string_view::npos) {
+    return absl::InvalidArgumentError("malformed HTTP request line");
+  }
+  if (!is_token(method)) return absl::InvalidArgumentError("malformed HTTP method");
+  if (!target_ok) return absl::InvalidArgumentError("malformed HTTP request target");
+  if (!is_http1_version(version)) {
     return absl::InvalidArgumentError("malformed HTTP version in request line");
   }
-  return out;
+  return RequestStartLine{std::string(method), std::string(target), std::string(version)};
 }
 
 absl::StatusOr<ResponseStartLine> parse_response_start_line(std::string_view line) {

@@ -68,5 +68,99 @@ TEST(HTTPServerRequestTest, FromStartLine) {
   EXPECT_EQ(req.full_url(), "http://Example.COM:8080/p/q?a=1&a=2&b=");
 }
 
+
+// Tornado's HTTPHeadersTest, where it applies. test_multi_line and
+// test_malformed_continuation: obs-fold is rejected (RFC 9112 5.2 allows that).
+TEST(HTTPHeadersTest, MultiLineIsRejected) {
+  EXPECT_FALSE(HTTPHeaders::parse("Foo: bar\r\n baz\r\nAsdf: qwer\r\n\tzxcv\r\n").ok());
+  EXPECT_FALSE(HTTPHeaders::parse(" Foo: bar").ok());
+}
+
+// test_unicode_newlines: only LF separates lines; other "newlines" are value bytes.
+TEST(HTTPHeadersTest, UnicodeNewlines) {
+  for (std::string nl : {"\xc2\x85", "\x85", "\xe2\x80\xa8", "\xe2\x80\xa9"}) {
+    auto h = HTTPHeaders::parse("Cookie: foo=" + nl + "bar");
+    ASSERT_TRUE(h.ok()) << h.status();
+    ASSERT_EQ(h->size(), 1u);
+    EXPECT_EQ(h->get_all()[0], (HTTPHeaders::Field{"Cookie", "foo=" + nl + "bar"}));
+  }
+  // Tornado keeps \x1b-\x1e in the value too; they are CTLs, which RFC 9110 forbids.
+  for (std::string ctl : {"\x0b", "\x1b", "\x1c", "\x1d", "\x1e"}) {
+    EXPECT_FALSE(HTTPHeaders::parse("Cookie: foo=" + ctl + "bar").ok());
+  }
+}
+
+// test_optional_cr: CRLF and LF both end lines; Tornado keeps a bare CR in the value,
+// we reject it (RFC 9112 2.2).
+TEST(HTTPHeadersTest, OptionalCr) {
+  auto h = HTTPHeaders::parse("CRLF: crlf\r\nLF: lf\nX: y\r\n");
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->get_all(), (std::vector<HTTPHeaders::Field>{
+                              {"Crlf", "crlf"}, {"Lf", "lf"}, {"X", "y"}}));
+  EXPECT_FALSE(HTTPHeaders::parse("CR: cr\rMore: more\r\n").ok());
+}
+
+// test_copy (C++ copies are deep) and test_string (to_string parses back).
+TEST(HTTPHeadersTest, CopyAndString) {
+  HTTPHeaders h1;
+  h1.add("A", "1");
+  h1.add("A", "2");
+  h1.add("B", "c");
+  HTTPHeaders h2 = h1;
+  h2.add("A", "3");
+  EXPECT_EQ(h1.get_list("A").size(), 2u);
+  EXPECT_EQ(h2.get_list("A").size(), 3u);
+  auto parsed = HTTPHeaders::parse(h1.to_string());
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(*parsed, h1);
+  EXPECT_TRUE(h1.contains("a"));
+  EXPECT_EQ(h1.erase("a"), 2u);
+  EXPECT_FALSE(h1.contains("A"));
+}
+
+// test_linear_performance: 100k fields of one name.
+TEST(HTTPHeadersTest, ManyFields) {
+  std::string block;
+  for (int i = 0; i < 100000; ++i) block += "X-Foo: bar\r\n";
+  auto h = HTTPHeaders::parse(block);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->get_list("x-foo").size(), 100000u);
+}
+
+TEST(StartLineTest, TornadoParseRequestStartLine) {
+  auto r = parse_request_start_line("GET /foo HTTP/1.1");
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->method, "GET");
+  EXPECT_EQ(r->path, "/foo");
+  EXPECT_EQ(r->version, "HTTP/1.1");
+}
+
+// test_default_constructor / test_body_is_a_byte_string.
+TEST(HTTPServerRequestTest, DefaultConstructor) {
+  HTTPServerRequest req;
+  EXPECT_EQ(req.uri, "/");
+  EXPECT_TRUE(req.body.empty());
+}
+
+
+// The word-at-a-time value check agrees with the per-byte rule for every byte value at
+// every offset within a word and in the tail.
+TEST(HTTPHeadersTest, EveryByteAtEveryOffset) {
+  for (int c = 0; c < 256; ++c) {
+    bool allowed = c == '\t' || (c >= 0x20 && c != 0x7f);
+    if (c == '\n' || c == '\r') continue;  // line structure, tested elsewhere
+    for (std::size_t pos = 0; pos < 19; ++pos) {
+      std::string value(19, 'v');
+      value[pos] = static_cast<char>(c);
+      HTTPHeaders h;
+      bool edge_space = (c == ' ' || c == '\t') && (pos == 0 || pos == 18);
+      EXPECT_EQ(h.parse_line("X: " + value).ok(), allowed) << c << " at " << pos;
+      if (allowed && !edge_space) {
+        EXPECT_EQ(h.get("X"), value);
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tornado::httputil

@@ -243,7 +243,9 @@ std::vector<std::pair<std::string, std::string>> qs_to_qsl(const Arguments& args
 std::string url_concat(std::string_view url,
                        const std::vector<std::pair<std::string, std::string>>& args);
 
-// Limits for parse_body_arguments / parse_multipart_form_data.
+// Limits for parse_body_arguments / parse_multipart_form_data. max_parts bounds the
+// pieces the body splits into at its delimiters, the preamble included (Tornado 6.5's
+// len(parts) > max_parts); max_part_header_size bounds each part's header block.
 struct BodyLimits {
   std::size_t max_parts = 10000;
   std::size_t max_part_header_size = 10 * 1024;
@@ -257,6 +259,18 @@ absl::Status parse_body_arguments(std::string_view content_type, std::string_vie
 absl::Status parse_multipart_form_data(std::string_view boundary, std::string_view data,
                                        Arguments& arguments, Files& files,
                                        const BodyLimits& limits = {});
+
+// A header value with parameters, such as Content-Type or Content-Disposition:
+// "form-data; name=\"f\"; filename*=UTF-8''%C3%A1.txt" -> value "form-data" and params
+// {"name": "f", "filename": "\u00e1.txt"} (Tornado's _parse_header). Parameter names are
+// lower-cased; values are unquoted; ';' inside a quoted string does not split; RFC 2231
+// "name*" (charset''percent-encoded) and "name*0", "name*1*" continuations are decoded
+// to UTF-8 and win over a plain "name". Never fails, linear time.
+struct HeaderValue {
+  std::string value;
+  std::map<std::string, std::string, std::less<>> params;
+};
+HeaderValue parse_header_value(std::string_view line);
 
 // RFC 7231 IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT" (format_timestamp).
 std::string format_timestamp(std::chrono::system_clock::time_point t);
