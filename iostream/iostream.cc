@@ -261,7 +261,11 @@ void BaseIOStream::try_inline_read() {
     signal_closed();
     return;
   }
-  read_to_buffer_loop();
+  // Tornado tries the fd here every time; when the last read already emptied it (a
+  // short read) and the loop has not reported it readable since, that read would only
+  // return EAGAIN (about one wasted recv per message in request/response traffic), so
+  // wait for the loop instead.
+  if (!fd_drained_) read_to_buffer_loop();
   if (closed_) return;  // close() settled the read
   if (try_finish_read()) {
     update_io_state();
@@ -290,6 +294,7 @@ bool BaseIOStream::read_to_buffer() {
   char* p = read_buffer_.prepare(options_.read_chunk_size);
   IOResult result = IOResult::kOk;
   std::size_t n = 0;
+  fd_drained_ = false;
   try {
     n = read_from_fd(p, options_.read_chunk_size, result);
   } catch (...) {
@@ -309,6 +314,10 @@ bool BaseIOStream::read_to_buffer() {
     TORNADO_LOG_ERROR(log::gen_log(), "Reached maximum read buffer size");
     close(std::make_exception_ptr(StreamBufferFullError("Reached maximum read buffer size")));
     return false;
+  }
+  if (n < options_.read_chunk_size && short_read_drains()) {
+    fd_drained_ = true;
+    return false;  // the fd is empty: the loop says when more arrives
   }
   return true;
 }
@@ -472,7 +481,10 @@ void BaseIOStream::update_io_state() {
 
 void BaseIOStream::handle_events(int fd, std::uint32_t events) {
   if (closed_) return;
-  if (events & IOLoop::READ) handle_read();
+  if (events & IOLoop::READ) {
+    fd_drained_ = false;
+    handle_read();
+  }
   if (closed_) return;
   if (events & IOLoop::WRITE) handle_write();
   if (closed_) return;

@@ -164,6 +164,11 @@ class BaseIOStream {
   virtual void handle_events(int fd, std::uint32_t events);
   virtual void handle_read();
   virtual void handle_write();
+  // True if a read_from_fd() that returned fewer bytes than asked for proves the fd had
+  // nothing more at that moment (sockets, pipes), so reading again before the loop
+  // reports the fd readable would only return EAGAIN. Not for TLS: the library may hold
+  // decrypted bytes the fd's readiness does not show.
+  virtual bool short_read_drains() const { return false; }
   // For a pending error on the fd (ERROR event): the SO_ERROR of a socket.
   virtual std::exception_ptr fd_error() { return nullptr; }
   // Closed-callback hook for subclasses (pending connect / handshake futures).
@@ -195,6 +200,9 @@ class BaseIOStream {
   std::deque<std::pair<std::uint64_t, Future<void>>> write_futures_;
   bool closed_ = false;
   std::exception_ptr error_;
+  // The last read_from_fd() was short (and short_read_drains()): nothing to read until
+  // the loop reports READ again, so reads do not try the fd inline meanwhile.
+  bool fd_drained_ = false;
 
  private:
   enum class ReadKind { kNone, kBytes, kUntil, kRegex, kInto, kUntilClose };
@@ -252,6 +260,7 @@ class IOStream : public BaseIOStream {
   std::size_t read_from_fd(char* buf, std::size_t n, IOResult& result) override;
   std::size_t write_to_fd(const iovec* iov, int iovcnt, IOResult& result) override;
   void close_fd() override;
+  bool short_read_drains() const override { return true; }
   void handle_events(int fd, std::uint32_t events) override;
   std::exception_ptr fd_error() override;
   void on_closed(const std::exception_ptr& exc) override;
@@ -296,6 +305,7 @@ class SSLIOStream : public IOStream {
   void handle_connect() override;
   void on_closed(const std::exception_ptr& exc) override;
   void close_fd() override;
+  bool short_read_drains() const override { return false; }
 
  private:
   friend class IOStream;
@@ -330,6 +340,7 @@ class PipeIOStream : public BaseIOStream {
   std::size_t read_from_fd(char* buf, std::size_t n, IOResult& result) override;
   std::size_t write_to_fd(const iovec* iov, int iovcnt, IOResult& result) override;
   void close_fd() override;
+  bool short_read_drains() const override { return true; }
 
  private:
   int fd_;

@@ -6,10 +6,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <memory>
 #include <string>
 #include <utility>
 
+#include "gen/gen.h"
 #include "gtest/gtest.h"
 #include "ioloop/ioloop.h"
 #include "log/log.h"
@@ -324,6 +326,103 @@ ASYNC_TEST_F(IOStreamTest, LinearManySmallMessages) {
     if (line != "message " + std::to_string(i % 10) + "\n") CO_FAIL() << line;
   }
   CO_ASSERT_EQ(got, all.size());
+}
+
+// Counts read_from_fd calls (each one recv) and those that found nothing (EAGAIN).
+class CountingIOStream : public IOStream {
+ public:
+  using IOStream::IOStream;
+  int reads = 0;
+  int would_block = 0;
+
+ protected:
+  std::size_t read_from_fd(char* buf, std::size_t n, IOResult& result) override {
+    ++reads;
+    const std::size_t got = IOStream::read_from_fd(buf, n, result);
+    if (got == 0 && result == IOResult::kWouldBlock) ++would_block;
+    return got;
+  }
+};
+
+// Request/response: after a short read the socket is known to be empty, so the next
+// read waits for the loop instead of trying recv inline (Tornado tries it, and in
+// ping-pong traffic it returns EAGAIN every time: ~2 recv per message).
+Future<void> echo_n(CountingIOStream* stream, int n) {
+  for (int i = 0; i < n; ++i) {
+    std::string got = co_await stream->read_bytes(65536, true);
+    co_await stream->write(std::move(got));
+  }
+}
+
+ASYNC_TEST_F(IOStreamTest, ShortReadIsNotRetriedInline) {
+  auto [s, c] = tcp_pair();
+  CountingIOStream server(s);
+  IOStream client(c);
+  constexpr int kMessages = 200;
+  // The server asks for each message before the client sends it, as an echo server does.
+  Future<void> echoing = echo_n(&server, kMessages);
+  for (int i = 0; i < kMessages; ++i) {
+    const std::string msg(64, static_cast<char>('a' + i % 26));
+    co_await client.write(msg);
+    std::string back = co_await client.read_bytes(64);
+    CO_ASSERT_EQ(back, msg);
+  }
+  co_await echoing;
+  // One recv per message, plus the very first read (nothing sent yet: EAGAIN).
+  EXPECT_EQ(server.reads, kMessages + 1);
+  EXPECT_EQ(server.would_block, 1);
+}
+
+// A line arriving in pieces: one recv per piece, no retry after each (Tornado's loop
+// reads until EAGAIN: two per piece).
+ASYNC_TEST_F(IOStreamTest, PartialLineOneRecvPerPiece) {
+  auto [s, c] = tcp_pair();
+  CountingIOStream server(s);
+  IOStream client(c);
+  Future<std::string> line = server.read_until("\n");
+  std::size_t sent = 0;
+  for (const char* piece : {"abc", "def", "ghi\n"}) {
+    co_await client.write(piece);
+    sent += std::strlen(piece);
+    // Let the loop deliver the piece before the next one is sent.
+    while (server.read_buffer_size() < sent && !line.done()) co_await gen::moment;
+  }
+  CO_ASSERT_EQ(co_await line, "abcdefghi\n");
+  // The first attempt, before anything was sent, finds nothing; then one per piece.
+  EXPECT_EQ(server.reads, 4);
+  EXPECT_EQ(server.would_block, 1);
+}
+
+// Data that arrives after a short read, before the next read is asked for, still
+// comes (from the loop's readiness report), as do full chunks read in one go and EOF.
+ASYNC_TEST_F(IOStreamTest, DataAfterShortReadStillArrives) {
+  auto [s, c] = tcp_pair();
+  BaseIOStream::Options opts;
+  opts.read_chunk_size = 1024;
+  CountingIOStream server(s, opts);
+  IOStream client(c);
+  co_await client.write("a");
+  CO_ASSERT_EQ(co_await server.read_bytes(1), "a");
+  co_await client.write("b");
+  CO_ASSERT_EQ(co_await server.read_bytes(1, true), "b");
+  // Full chunks: read back to back (no wait for the loop between them).
+  co_await client.write(std::string(4 * 1024, 'x'));
+  CO_ASSERT_EQ((co_await server.read_bytes(4 * 1024)).size(), 4u * 1024);
+  client.close();
+  std::string rest = co_await server.read_until_close();
+  EXPECT_EQ(rest, "");
+}
+
+// Pipes skip the inline retry too (a short read proves them empty): ping-pong still flows.
+ASYNC_TEST_F(IOStreamTest, PipePingPongAfterShortReads) {
+  int fds[2];
+  CO_ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+  PipeIOStream reader(fds[0]);
+  PipeIOStream writer(fds[1]);
+  for (int i = 0; i < 20; ++i) {
+    co_await writer.write("ping\n");
+    CO_ASSERT_EQ(co_await reader.read_until("\n"), "ping\n");
+  }
 }
 
 TEST(ReadBufferTest, ConsumeIsLinear) {

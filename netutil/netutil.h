@@ -155,6 +155,17 @@ class SSLError : public std::runtime_error {
 // Peer certificate requirement (Python's ssl.CERT_NONE / CERT_OPTIONAL / CERT_REQUIRED).
 enum class CertReqs { kNone, kOptional, kRequired };
 
+// The TLS 1.2 cipher suites of every context unless SSLOptions::ciphers says otherwise:
+// forward-secret (ECDHE) AEAD suites only, AES-GCM first (Mozilla's "intermediate"
+// list without the DHE suites BoringSSL lacks). BoringSSL's own default also offers CBC
+// suites (LUCKY13), 3DES (SWEET32) and RSA key exchange (no forward secrecy), which
+// testssl.sh flags (bench/tls/run.sh --full). Server contexts also pick the suite by
+// their own order (SSL_OP_CIPHER_SERVER_PREFERENCE), not the client's.
+inline constexpr const char* kDefaultCiphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
+
 // Tornado's ssl_options dict, typed. Paths are PEM files.
 struct SSLOptions {
   std::string certfile;  // our certificate chain (a server's, or a client certificate)
@@ -163,7 +174,8 @@ struct SSLOptions {
   // Whether the peer must present a valid certificate. nullopt: Tornado's defaults, none
   // on the server side, required on the client side.
   std::optional<CertReqs> cert_reqs;
-  // OpenSSL cipher string for TLS 1.2 (empty: BoringSSL's default).
+  // OpenSSL cipher string for TLS 1.2 (empty: kDefaultCiphers). TLS 1.3's suites are
+  // fixed by BoringSSL (AES-GCM, ChaCha20-Poly1305).
   std::string ciphers;
   // ALPN protocols in preference order ("h2", "http/1.1").
   std::vector<std::string> alpn_protocols;

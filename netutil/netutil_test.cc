@@ -4,6 +4,8 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
+#include <openssl/nid.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -11,6 +13,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -271,6 +274,73 @@ TEST(SSLContextTest, BuildsServerAndClientContexts) {
   SSLOptions no_tickets;
   no_tickets.session_tickets = false;
   EXPECT_TRUE(SSL_CTX_get_options(ssl_options_to_context(no_tickets, false)->get()) & SSL_OP_NO_TICKET);
+}
+
+// A TLS 1.2 handshake in memory between a bare BoringSSL client offering `client_ciphers`
+// and `server`; the suite agreed, or "" if the handshake failed.
+std::string handshake_tls12(SSL_CTX* server, const char* client_ciphers) {
+  SSL_CTX* cctx = SSL_CTX_new(TLS_method());
+  SSL_CTX_set_max_proto_version(cctx, TLS1_2_VERSION);
+  EXPECT_EQ(SSL_CTX_set_cipher_list(cctx, client_ciphers), 1);
+  SSL* c = SSL_new(cctx);
+  SSL* s = SSL_new(server);
+  BIO *cb = nullptr, *sb = nullptr;
+  EXPECT_EQ(BIO_new_bio_pair(&cb, 0, &sb, 0), 1);
+  SSL_set_bio(c, cb, cb);
+  SSL_set_bio(s, sb, sb);
+  SSL_set_connect_state(c);
+  SSL_set_accept_state(s);
+  bool c_done = false, s_done = false, failed = false;
+  for (int i = 0; i < 50 && !(c_done && s_done) && !failed; ++i) {
+    for (auto [ssl, done] : {std::pair{c, &c_done}, std::pair{s, &s_done}}) {
+      if (*done) continue;
+      const int r = SSL_do_handshake(ssl);
+      const int err = SSL_get_error(ssl, r);
+      if (r == 1) {
+        *done = true;
+      } else if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
+        failed = true;
+      }
+    }
+  }
+  ERR_clear_error();
+  std::string cipher = c_done && s_done ? SSL_CIPHER_get_name(SSL_get_current_cipher(c)) : "";
+  SSL_free(c);
+  SSL_free(s);
+  SSL_CTX_free(cctx);
+  return cipher;
+}
+
+// The default suites (testssl.sh's findings on BoringSSL's defaults): TLS 1.2 offers
+// only forward-secret AEAD suites, in the server's order.
+TEST(SSLContextTest, DefaultCiphersAreForwardSecretAEADInServerOrder) {
+  SSLOptions so;
+  so.certfile = testdata("localhost.crt");
+  so.keyfile = testdata("localhost.key");
+  auto server = ssl_options_to_context(so, true);
+  auto client = ssl_options_to_context(SSLOptions{}, false);
+  for (SSL_CTX* ctx : {server->get(), client->get()}) {
+    STACK_OF(SSL_CIPHER)* list = SSL_CTX_get_ciphers(ctx);
+    ASSERT_GT(sk_SSL_CIPHER_num(list), 0u);
+    for (size_t i = 0; i < sk_SSL_CIPHER_num(list); ++i) {
+      const SSL_CIPHER* cipher = sk_SSL_CIPHER_value(list, i);
+      EXPECT_TRUE(SSL_CIPHER_is_aead(cipher)) << SSL_CIPHER_get_name(cipher);
+      EXPECT_EQ(SSL_CIPHER_get_kx_nid(cipher), NID_kx_ecdhe) << SSL_CIPHER_get_name(cipher);
+    }
+  }
+  EXPECT_TRUE(SSL_CTX_get_options(server->get()) & SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // Refused: CBC (LUCKY13), 3DES (SWEET32), RSA key exchange (no forward secrecy).
+  EXPECT_EQ(handshake_tls12(server->get(), "ECDHE-RSA-AES128-SHA"), "");
+  EXPECT_EQ(handshake_tls12(server->get(), "DES-CBC3-SHA"), "");
+  EXPECT_EQ(handshake_tls12(server->get(), "AES128-GCM-SHA256:AES256-SHA"), "");
+  // Accepted, and the server's order wins over the client's.
+  EXPECT_EQ(handshake_tls12(server->get(), "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256"),
+            "ECDHE-RSA-AES128-GCM-SHA256");
+  EXPECT_EQ(handshake_tls12(server->get(), "ECDHE-RSA-CHACHA20-POLY1305"),
+            "ECDHE-RSA-CHACHA20-POLY1305");
+  // An explicit cipher string still replaces the default.
+  so.ciphers = "AES128-SHA";
+  EXPECT_EQ(handshake_tls12(ssl_options_to_context(so, true)->get(), "AES128-SHA"), "AES128-SHA");
 }
 
 TEST(SSLContextTest, BadOptionsThrow) {

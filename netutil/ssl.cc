@@ -66,9 +66,11 @@ SSL_CTX* new_ctx(const SSLOptions& options, bool server_side) {
       SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT);
     }
     if (!options.certfile.empty()) load_cert_and_key(ctx, options.certfile, options.keyfile);
-    if (!options.ciphers.empty() && SSL_CTX_set_cipher_list(ctx, options.ciphers.c_str()) != 1) {
-      throw SSLError(ssl_error_string("invalid cipher string " + options.ciphers));
+    const std::string ciphers = options.ciphers.empty() ? kDefaultCiphers : options.ciphers;
+    if (SSL_CTX_set_cipher_list(ctx, ciphers.c_str()) != 1) {
+      throw SSLError(ssl_error_string("invalid cipher string " + ciphers));
     }
+    if (server_side) SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
     const CertReqs reqs = options.cert_reqs.value_or(server_side ? CertReqs::kNone : CertReqs::kRequired);
     if (reqs != CertReqs::kNone) {
       if (!options.ca_certs.empty()) {
