@@ -50,62 +50,17 @@ if ! taskset -c 1 true 2>/dev/null; then
   echo "NOTE: cores 0 and 1 are not both usable here: running unpinned."
 fi
 
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-
-accepts() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
-# A port nothing listens on yet: random, and below Linux's ephemeral range (32768+),
-# where other tests' outgoing connections would make bind() fail.
-free_port() {
-  local port
-  for _ in $(seq 100); do
-    port=$((20000 + RANDOM % 12000))
-    accepts "$port" || { echo "$port"; return; }
-  done
-  echo "run.sh: no free port found" >&2
-  return 1
-}
-
-# Polls until the server accepts on $2 (or dies, or 20 s pass).
-wait_port() {
-  local pid=$1 port=$2 deadline=$((SECONDS + 20))
-  until accepts "$port"; do
-    if ! kill -0 "$pid" 2>/dev/null; then
-      echo "run.sh: server (pid $pid) exited before accepting on port $port" >&2
-      return 1
-    fi
-    if ((SECONDS >= deadline)); then
-      echo "run.sh: port $port does not accept after 20 s" >&2
-      return 1
-    fi
-    sleep 0.02
-  done
-}
+source "$here/../lib/servers.sh"
 
 declare -A result
 measure() {  # name, then the server command with PORT in place of the port
-  local name=$1 port pid attempt
+  local name=$1
   shift
-  # Another process may take the port between the check and the server's bind: a
-  # server that exits before accepting is started again on another port.
-  for attempt in 1 2 3 4 5; do
-    port=$(free_port)
-    "${server_pin[@]}" "${@//PORT/$port}" &
-    pid=$!
-    pids+=("$pid")
-    if wait_port "$pid" "$port"; then break; fi
-    if kill -0 "$pid" 2>/dev/null || ((attempt == 5)); then return 1; fi
-  done
-  result[$name,1]=$("${client_pin[@]}" "$echo_client" "$port" pingpong 1 "$seconds")
-  result[$name,100]=$("${client_pin[@]}" "$echo_client" "$port" pingpong 100 "$seconds")
-  result[$name,mb]=$("${client_pin[@]}" "$echo_client" "$port" stream 1 "$seconds")
-  kill "$pid"
-  wait "$pid" 2>/dev/null || true
+  start_server "${server_pin[@]}" "$@"
+  result[$name,1]=$("${client_pin[@]}" "$echo_client" "$server_port" pingpong 1 "$seconds")
+  result[$name,100]=$("${client_pin[@]}" "$echo_client" "$server_port" pingpong 100 "$seconds")
+  result[$name,mb]=$("${client_pin[@]}" "$echo_client" "$server_port" stream 1 "$seconds")
+  stop_server
 }
 
 servers=(epoll tornado-cpp)
