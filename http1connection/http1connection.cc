@@ -900,11 +900,26 @@ Future<void> HTTP1ServerConnection::close() {
 void HTTP1ServerConnection::close_when_idle() {
   draining_ = true;
   if (current_ == nullptr) return;
-  if (current_->idle() && !input_pending()) {
-    if (stream_) stream_->close();
-  } else {
+  if (!current_->idle()) {
     current_->set_close_after_response();
+    return;
   }
+  // Idle now, but a read may have completed with the first bytes of a request whose
+  // coroutine resumption is already queued: decide after it ran (callbacks run in order).
+  loop_check_idle();
+}
+
+void HTTP1ServerConnection::loop_check_idle() {
+  std::weak_ptr<HTTP1ServerConnection> weak = weak_from_this();
+  ioloop::IOLoop::current()->add_callback([weak] {
+    auto self = weak.lock();
+    if (!self || self->current_ == nullptr) return;
+    if (self->current_->idle() && !self->input_pending()) {
+      if (self->stream_) self->stream_->close();
+    } else {
+      self->current_->set_close_after_response();
+    }
+  });
 }
 
 void HTTP1ServerConnection::abandon() {
