@@ -292,7 +292,8 @@ std::shared_ptr<iostream::IOStream> HTTP1Connection::detach() {
 
 void HTTP1Connection::set_close_after_response() {
   close_after_response_ = true;
-  disconnect_on_finish_ = true;
+  // A response already complete stays as it is; the server loop stops after it.
+  if (!write_finished_) disconnect_on_finish_ = true;
 }
 
 bool HTTP1Connection::can_keep_alive(const StartLine& start_line,
@@ -506,6 +507,7 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
     bool got_bytes = false;
     idle_ = true;
     bool timer_is_idle = false;
+    int reads = 0;
     for (;;) {
       if (scanned == 0) {
         // RFC 9112 2.2: empty lines before a request line are ignored.
@@ -543,8 +545,14 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
         arm_timer(*params_.idle_timeout);
         timer_is_idle = true;
       }
+      if (close_after_response_ && !got_bytes && reads > 0) {
+        // Draining, and what arrived were only empty lines: no request to serve.
+        close();
+        throw StreamClosedError();
+      }
       std::string data = co_await stream_->read_bytes(read_size_, true);
       append_read(std::move(data));
+      ++reads;
     }
     idle_ = false;
     disarm_timer();
@@ -641,7 +649,7 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
     }
     if (!stream_) {  // detached
       need_delegate_close = false;
-      co_return false;
+      throw StreamClosedError();
     }
 
     bool skip_body = false;
@@ -900,26 +908,13 @@ Future<void> HTTP1ServerConnection::close() {
 void HTTP1ServerConnection::close_when_idle() {
   draining_ = true;
   if (current_ == nullptr) return;
-  if (!current_->idle()) {
+  // Idle: waiting for a request with nothing received. A read that already completed
+  // (its coroutine not yet resumed) leaves the stream not reading: that data is served.
+  if (current_->idle() && stream_ && stream_->reading() && !input_pending()) {
+    stream_->close();
+  } else {
     current_->set_close_after_response();
-    return;
   }
-  // Idle now, but a read may have completed with the first bytes of a request whose
-  // coroutine resumption is already queued: decide after it ran (callbacks run in order).
-  loop_check_idle();
-}
-
-void HTTP1ServerConnection::loop_check_idle() {
-  std::weak_ptr<HTTP1ServerConnection> weak = weak_from_this();
-  ioloop::IOLoop::current()->add_callback([weak] {
-    auto self = weak.lock();
-    if (!self || self->current_ == nullptr) return;
-    if (self->current_->idle() && !self->input_pending()) {
-      if (self->stream_) self->stream_->close();
-    } else {
-      self->current_->set_close_after_response();
-    }
-  });
 }
 
 void HTTP1ServerConnection::abandon() {

@@ -215,7 +215,6 @@ class HTTP1ServerConnection : public httputil::HTTPServerConnection,
  private:
   static Future<void> server_request_loop(std::shared_ptr<HTTP1ServerConnection> self);
   bool input_pending() const;
-  void loop_check_idle();
 
   std::shared_ptr<iostream::IOStream> stream_;
   HTTP1ConnectionParameters params_;
