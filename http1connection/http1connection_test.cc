@@ -565,5 +565,156 @@ ASYNC_TEST_F_TIMEOUT(HTTP1ConnectionTest, FuzzMutatedRequests, 60) {
   }
 }
 
+
+// ---- Client side (Tornado's HTTP1Connection with is_client=True, as simple_httpclient
+// uses it).
+
+namespace client {
+
+class Collect : public HTTPMessageDelegate {
+ public:
+  std::optional<Future<void>> headers_received(const StartLine& sl,
+                                               const HTTPHeaders& headers) override {
+    start = std::get<ResponseStartLine>(sl);
+    this->headers = headers;
+    return std::nullopt;
+  }
+  std::optional<Future<void>> data_received(std::string chunk) override {
+    body += chunk;
+    return std::nullopt;
+  }
+  void finish() override { finished = true; }
+  void on_connection_close() override { closed = true; }
+  ResponseStartLine start;
+  HTTPHeaders headers;
+  std::string body;
+  bool finished = false;
+  bool closed = false;
+};
+
+// A server that answers every connection with fixed bytes and closes.
+class CannedServer : public tcpserver::TCPServer {
+ public:
+  explicit CannedServer(std::string reply) : reply_(std::move(reply)) { listen(0, "127.0.0.1"); }
+  int port() const { return SocketAddress::local_of(sockets().at(0)).port(); }
+  Future<void> handle_stream(std::shared_ptr<IOStream> stream, SocketAddress) override {
+    try {
+      co_await stream->read_until("\r\n\r\n");
+      co_await stream->write(reply_);
+    } catch (const StreamClosedError&) {
+    }
+    stream->close();
+  }
+  std::string reply_;
+};
+
+std::shared_ptr<IOStream> connect(int port) { return std::shared_ptr<IOStream>(plain_client(port)); }
+
+}  // namespace client
+
+ASYNC_TEST_F(HTTP1ConnectionTest, ClientKeepAliveAgainstOurServer) {
+  EchoServer server;
+  auto stream = client::connect(server.port());
+  std::string leftover;
+  for (int i = 0; i < 2; ++i) {
+    HTTP1Connection conn(stream, true, {}, {}, std::move(leftover));
+    const std::string body = "req" + std::to_string(i);
+    {
+      Future<void> w = conn.write_headers(RequestStartLine{"POST", "/c", "HTTP/1.1"},
+                                HTTPHeaders{{"Host", "a"}, {"Content-Length", std::to_string(body.size())}},
+                                body);
+      co_await w;
+    }
+    conn.finish();
+    client::Collect d;
+    const bool keep = co_await conn.read_response(&d);
+    EXPECT_TRUE(keep);
+    EXPECT_TRUE(d.finished);
+    EXPECT_EQ(d.start.code, 200);
+    EXPECT_EQ(d.body, "POST /c " + body);
+    leftover = conn.take_buffered();
+  }
+  EXPECT_EQ(server.conns_.size(), 1u);
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, ClientChunkedRequestAndResponse) {
+  EchoServer server;
+  auto stream = client::connect(server.port());
+  HTTP1Connection conn(stream, true);
+  // POST without Content-Length: the client chunks its body.
+  {
+    Future<void> w = conn.write_headers(RequestStartLine{"POST", "/up", "HTTP/1.1"}, HTTPHeaders{{"Host", "a"}});
+    co_await w;
+  }
+  co_await conn.write("ab");
+  co_await conn.write("cd");
+  conn.finish();
+  client::Collect d;
+  co_await conn.read_response(&d);
+  EXPECT_EQ(d.body, "POST /up abcd");
+  HTTP1Connection conn2(stream, true, {}, {}, conn.take_buffered());
+  {
+    Future<void> w = conn2.write_headers(RequestStartLine{"GET", "/chunked", "HTTP/1.1"}, HTTPHeaders{{"Host", "a"}});
+    co_await w;
+  }
+  conn2.finish();
+  client::Collect d2;
+  co_await conn2.read_response(&d2);
+  EXPECT_EQ(d2.body, "abcde");  // de-chunked
+  EXPECT_EQ(d2.headers.get("Transfer-Encoding", ""), "chunked");
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, ClientBodyUntilClose) {
+  client::CannedServer server("HTTP/1.0 200 OK\r\nX: y\r\n\r\nuntil close");
+  HTTP1Connection conn(client::connect(server.port()), true);
+  {
+    Future<void> w = conn.write_headers(RequestStartLine{"GET", "/", "HTTP/1.1"}, HTTPHeaders{{"Host", "a"}});
+    co_await w;
+  }
+  conn.finish();
+  client::Collect d;
+  const bool keep = co_await conn.read_response(&d);
+  EXPECT_FALSE(keep);
+  EXPECT_TRUE(d.finished);
+  EXPECT_EQ(d.body, "until close");
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, ClientHeadAnd204HaveNoBody) {
+  for (const char* reply : {"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n",
+                            "HTTP/1.1 204 No Content\r\n\r\n",
+                            "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n"}) {
+    client::CannedServer server(reply);
+    HTTP1Connection conn(client::connect(server.port()), true);
+    {
+      Future<void> w = conn.write_headers(RequestStartLine{"HEAD", "/", "HTTP/1.1"}, HTTPHeaders{{"Host", "a"}});
+      co_await w;
+    }
+    conn.finish();
+    client::Collect d;
+    co_await conn.read_response(&d);
+    EXPECT_TRUE(d.finished) << reply;
+    EXPECT_EQ(d.body, "") << reply;
+  }
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, ClientRejectsMalformedResponses) {
+  for (const char* reply : {"HTTP/1.1 2000 OK\r\n\r\n", "garbage\r\n\r\n",
+                            "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx",
+                            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}) {
+    client::CannedServer server(reply);
+    HTTP1Connection conn(client::connect(server.port()), true);
+    {
+      Future<void> w = conn.write_headers(RequestStartLine{"GET", "/", "HTTP/1.1"}, HTTPHeaders{{"Host", "a"}});
+      co_await w;
+    }
+    conn.finish();
+    client::Collect d;
+    const bool keep = co_await conn.read_response(&d);
+    EXPECT_FALSE(keep) << reply;
+    EXPECT_FALSE(d.finished) << reply;
+    EXPECT_TRUE(conn.stream()->closed()) << reply;
+  }
+}
+
 }  // namespace
 }  // namespace tornado::http1connection
