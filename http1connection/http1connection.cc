@@ -296,19 +296,12 @@ void HTTP1Connection::set_close_after_response() {
   if (!write_finished_) disconnect_on_finish_ = true;
 }
 
-bool HTTP1Connection::can_keep_alive(const StartLine& start_line,
-                                     const HTTPHeaders& headers) const {
+bool HTTP1Connection::can_keep_alive(std::string_view version, std::string_view method,
+                                     std::string_view connection, bool has_content_length,
+                                     bool chunked) const {
   if (params_.no_keep_alive) return false;
-  const std::string connection = headers.get("Connection", "");
-  const std::string& version = std::holds_alternative<RequestStartLine>(start_line)
-                                   ? std::get<RequestStartLine>(start_line).version
-                                   : std::get<ResponseStartLine>(start_line).version;
   if (version == "HTTP/1.1") return !iequals(connection, "close");
-  if (headers.contains("Content-Length") ||
-      iequals(headers.get("Transfer-Encoding", ""), "chunked") ||
-      (std::holds_alternative<RequestStartLine>(start_line) &&
-       (std::get<RequestStartLine>(start_line).method == "HEAD" ||
-        std::get<RequestStartLine>(start_line).method == "GET"))) {
+  if (has_content_length || chunked || method == "HEAD" || method == "GET") {
     return iequals(connection, "keep-alive");
   }
   return false;
@@ -523,7 +516,11 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
           got_bytes = true;
           idle_ = false;
           if (params_.header_timeout) {
-            if (!timer_ || timer_is_idle) arm_timer(*params_.header_timeout);
+            // An idle timer of the same length goes on as the header timer (the common
+            // HTTPServer case: one timer per request).
+            if (!timer_ || (timer_is_idle && params_.idle_timeout != params_.header_timeout)) {
+              arm_timer(*params_.header_timeout);
+            }
           } else {
             disarm_timer();
           }
@@ -632,7 +629,11 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
     if (!is_client_) {
       request_keep_alive_header_ = iequals(connection, "keep-alive");
     }
-    disconnect_on_finish_ = !can_keep_alive(start_line, headers) || close_after_response_;
+    disconnect_on_finish_ =
+        !can_keep_alive(version, is_client_ ? std::string_view()
+                                            : std::string_view(request_method_),
+                        connection, cl_count > 0, chunked) ||
+        close_after_response_;
 
     if (params_.decompress && iequals(content_encoding, "gzip")) {
       decompressor_ = std::make_unique<util::GzipDecompressor>();
@@ -736,6 +737,7 @@ Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
   out.reserve(256 + chunk.size());
   bool add_connection_close = false;
   bool add_keep_alive = false;
+  bool has_date = false;
   if (is_client_) {
     const auto* rs = std::get_if<RequestStartLine>(&start_line);
     if (rs == nullptr) throw std::invalid_argument("write_headers: client needs a request line");
@@ -754,19 +756,31 @@ Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
     if (bad_header_byte(rs->reason)) throw HTTPOutputError("Newline in reason phrase");
     const int code = rs->code;
     const bool bodyless = code == 204 || code == 304 || (code >= 100 && code < 200);
-    chunking_output_ = request_version_ == "HTTP/1.1" && !bodyless &&
-                       !headers.contains("Content-Length") &&
-                       !headers.contains("Transfer-Encoding");
-    if (request_version_ == "HTTP/1.1" && disconnect_on_finish_ &&
-        !headers.contains("Connection")) {
+    // One pass over the fields (names are stored normalized).
+    const std::string* content_length = nullptr;
+    bool has_te = false, has_connection = false;
+    for (const auto& [name, value] : headers.get_all()) {
+      if (name == "Content-Length") {
+        content_length = &value;
+      } else if (name == "Transfer-Encoding") {
+        has_te = true;
+      } else if (name == "Connection") {
+        has_connection = true;
+      } else if (name == "Date") {
+        has_date = true;
+      }
+    }
+    chunking_output_ =
+        request_version_ == "HTTP/1.1" && !bodyless && content_length == nullptr && !has_te;
+    if (request_version_ == "HTTP/1.1" && disconnect_on_finish_ && !has_connection) {
       add_connection_close = true;
     }
     if (request_version_ == "HTTP/1.0" && request_keep_alive_header_ && !disconnect_on_finish_ &&
-        !headers.contains("Connection")) {
+        !has_connection) {
       add_keep_alive = true;
     }
     if (request_version_ != "HTTP/1.1" && !chunking_output_ && !bodyless &&
-        !headers.contains("Content-Length") && request_method_ != "HEAD") {
+        content_length == nullptr && request_method_ != "HEAD") {
       // An HTTP/1.0 response without a length ends at close.
       disconnect_on_finish_ = true;
       add_keep_alive = false;
@@ -774,8 +788,8 @@ Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
     str_append(&out, "HTTP/1.1 ", code, " ", rs->reason, "\r\n");
     if (request_method_ == "HEAD" || bodyless) {
       expected_content_remaining_ = 0;
-    } else if (auto cl = headers.get("Content-Length")) {
-      auto v = parse_content_length(*cl);
+    } else if (content_length != nullptr) {
+      auto v = parse_content_length(*content_length);
       if (!v) throw HTTPOutputError("Malformed Content-Length");
       expected_content_remaining_ = *v;
     } else {
@@ -789,7 +803,7 @@ Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
   if (chunking_output_) out += "Transfer-Encoding: chunked\r\n";
   if (add_connection_close) out += "Connection: close\r\n";
   if (add_keep_alive) out += "Connection: Keep-Alive\r\n";
-  if (!is_client_ && params_.date_header && !headers.contains("Date")) {
+  if (!is_client_ && params_.date_header && !has_date) {
     str_append(&out, "Date: ", cached_date(), "\r\n");
   }
   out += "\r\n";

@@ -152,8 +152,8 @@ class HTTP1Connection : public httputil::HTTPConnection {
   void clear_callbacks();
   std::string format_chunk(std::string chunk);
   std::size_t max_body_size() const;
-  bool can_keep_alive(const httputil::StartLine& start_line,
-                      const httputil::HTTPHeaders& headers) const;
+  bool can_keep_alive(std::string_view version, std::string_view method,
+                      std::string_view connection, bool has_content_length, bool chunked) const;
 
   std::shared_ptr<iostream::IOStream> stream_;
   bool is_client_;

@@ -262,6 +262,27 @@ ASYNC_TEST_F(HTTPServerTest, MaxBodySizeAndDecompression) {
   EXPECT_EQ(body_of(r), "POST /z compressed body");
 }
 
+// The client is still sending a large body when the 413 goes out: the server must not
+// reset the connection before the client read the answer (lingering close).
+ASYNC_TEST_F(HTTPServerTest, TooLargeBodyAnsweredWhileClientStillSends) {
+  HTTPServerOptions o;
+  o.max_body_size = 1000;
+  HTTPServer server(echo, o);
+  server.listen(0, "127.0.0.1");
+  const std::string script =
+      "import socket,sys\n"
+      "s=socket.create_connection(('127.0.0.1',int(sys.argv[1])))\n"
+      "s.sendall(b'POST / HTTP/1.1\\r\\nHost: a\\r\\nContent-Length: 4000000\\r\\n\\r\\n')\n"
+      "try:\n"
+      "  s.sendall(b'x'*4000000)\n"
+      "except OSError:\n"
+      "  pass\n"
+      "print(s.recv(100).split(b'\\r\\n')[0].decode())\n";
+  std::string out = co_await run_command("/usr/bin/python3 -c \"" + script + "\" " +
+                                         std::to_string(port_of(server)) + " 2>&1");
+  EXPECT_EQ(out, "HTTP/1.1 413 Content Too Large\nrc=0");
+}
+
 ASYNC_TEST_F(HTTPServerTest, IdleConnectionTimeout) {
   HTTPServerOptions o;
   o.idle_connection_timeout = 0.05;
