@@ -422,6 +422,25 @@ ASYNC_TEST_F(HTTPServerTest, CurlChunkedUploadExpectContinueAndGzip) {
   EXPECT_EQ(out, "POST /gz gzipped uploadrc=0") << out;
 }
 
+// TLS through ssl_options: curl verifies our certificate, the request reports "https",
+// keep-alive works over TLS.
+ASYNC_TEST_F(HTTPServerTest, CurlOverTLS) {
+  HTTPServerOptions o;
+  netutil::SSLOptions ssl;
+  ssl.certfile = runfile("netutil/testdata/localhost.crt");
+  ssl.keyfile = runfile("netutil/testdata/localhost.key");
+  o.ssl_options = ssl;
+  HTTPServer server(echo, o);
+  server.listen(0, "127.0.0.1");
+  const std::string base = "https://localhost:" + std::to_string(port_of(server));
+  const std::string resolve =
+      " --resolve localhost:" + std::to_string(port_of(server)) + ":127.0.0.1";
+  std::string out = co_await run_command("curl -sS --cacert " +
+                                         runfile("netutil/testdata/ca.crt") + resolve + " " +
+                                         base + "/info " + base + "/two 2>&1");
+  EXPECT_EQ(out, "127.0.0.1 httpsGET /two rc=0") << out;
+}
+
 std::string python_clients(const std::string& mode, int port) {
   return "/usr/bin/python3 " + runfile("httpserver/testdata/clients.py") + " " + mode + " " +
          std::to_string(port) + " 2>&1";
