@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <functional>
 #include <memory>
 #include <random>
 #include <stdexcept>
@@ -714,6 +715,160 @@ ASYNC_TEST_F(HTTP1ConnectionTest, ClientRejectsMalformedResponses) {
     EXPECT_FALSE(d.finished) << reply;
     EXPECT_TRUE(conn.stream()->closed()) << reply;
   }
+}
+
+
+// ---- Delegates that detach, answer late, or apply flow control.
+
+namespace custom {
+
+// A server whose message delegates are built by a factory.
+class Server : public tcpserver::TCPServer, public httputil::HTTPServerConnectionDelegate {
+ public:
+  using Factory = std::function<std::unique_ptr<HTTPMessageDelegate>(HTTP1Connection*)>;
+  explicit Server(Factory f) : factory_(std::move(f)) { listen(0, "127.0.0.1"); }
+  ~Server() override {
+    for (auto& c : conns_) c->abandon();
+  }
+  int port() const { return SocketAddress::local_of(sockets().at(0)).port(); }
+  Future<void> handle_stream(std::shared_ptr<IOStream> stream, SocketAddress) override {
+    auto conn = std::make_shared<HTTP1ServerConnection>(stream);
+    conns_.push_back(conn);
+    conn->start_serving(this);
+    Future<void> f;
+    f.set_result();
+    return f;
+  }
+  std::unique_ptr<HTTPMessageDelegate> start_request(httputil::HTTPServerConnection*,
+                                                     httputil::HTTPConnection* c) override {
+    return factory_(static_cast<HTTP1Connection*>(c));
+  }
+  void on_close(httputil::HTTPServerConnection*) override { ++closed; }
+  int closed = 0;
+  Factory factory_;
+  std::vector<std::shared_ptr<HTTP1ServerConnection>> conns_;
+};
+
+// Callbacks for each delegate method.
+class Delegate : public HTTPMessageDelegate {
+ public:
+  std::function<std::optional<Future<void>>(const HTTPHeaders&)> on_headers;
+  std::function<std::optional<Future<void>>(std::string)> on_data;
+  std::function<void()> on_finish;
+  std::function<void()> on_close;
+  std::optional<Future<void>> headers_received(const StartLine&, const HTTPHeaders& h) override {
+    return on_headers ? on_headers(h) : std::nullopt;
+  }
+  std::optional<Future<void>> data_received(std::string c) override {
+    return on_data ? on_data(std::move(c)) : std::nullopt;
+  }
+  void finish() override {
+    if (on_finish) on_finish();
+  }
+  void on_connection_close() override {
+    if (on_close) on_close();
+  }
+};
+
+}  // namespace custom
+
+// Detach in headers_received (as a WebSocket upgrade does): the stream and the bytes
+// read past the header block go to the application; the server connection ends.
+ASYNC_TEST_F(HTTP1ConnectionTest, DetachHandsOverStreamAndBufferedBytes) {
+  std::shared_ptr<IOStream> detached;
+  std::string leftover;
+  custom::Server server([&](HTTP1Connection* conn) {
+    auto d = std::make_unique<custom::Delegate>();
+    d->on_headers = [&, conn](const HTTPHeaders&) -> std::optional<Future<void>> {
+      leftover = conn->take_buffered();
+      detached = conn->detach();
+      return std::nullopt;
+    };
+    return d;
+  });
+  auto client = plain_client(server.port());
+  co_await client->write("GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: x\r\n\r\nframe-bytes");
+  while (server.closed < 1) co_await gen::moment;
+  CO_ASSERT_TRUE(detached != nullptr);
+  EXPECT_FALSE(detached->closed());
+  EXPECT_EQ(leftover, "frame-bytes");
+  co_await detached->write("raw reply");
+  std::string got = co_await client->read_bytes(9);
+  EXPECT_EQ(got, "raw reply");
+  detached->close();
+}
+
+// An application answering later hears of a client that went away (set_close_callback),
+// and the connection ends.
+ASYNC_TEST_F(HTTP1ConnectionTest, CloseCallbackWhileResponsePending) {
+  int close_callbacks = 0;
+  bool finished = false;
+  custom::Server server([&](HTTP1Connection* conn) {
+    auto d = std::make_unique<custom::Delegate>();
+    d->on_finish = [&, conn] {
+      finished = true;
+      conn->set_close_callback([&] { ++close_callbacks; });
+    };
+    return d;
+  });
+  {
+    auto client = plain_client(server.port());
+    co_await client->write("GET /late HTTP/1.1\r\nHost: a\r\n\r\n");
+    while (!finished) co_await gen::moment;
+  }
+  while (close_callbacks < 1 || server.closed < 1) co_await gen::moment;
+  EXPECT_EQ(close_callbacks, 1);
+}
+
+// Flow control: while data_received's future is pending the connection reads nothing
+// more; a per-message max_body_size set in headers_received applies.
+ASYNC_TEST_F(HTTP1ConnectionTest, FlowControlAndPerMessageBodyLimit) {
+  std::vector<std::string> chunks;
+  int in_flight = 0;
+  int max_in_flight = 0;
+  custom::Server server([&](HTTP1Connection* conn) {
+    auto d = std::make_unique<custom::Delegate>();
+    d->on_headers = [conn](const HTTPHeaders& h) -> std::optional<Future<void>> {
+      if (h.contains("X-Small")) conn->set_max_body_size(10);
+      return std::nullopt;
+    };
+    d->on_data = [&](std::string c) -> std::optional<Future<void>> {
+      chunks.push_back(c);
+      max_in_flight = std::max(max_in_flight, ++in_flight);
+      Future<void> f;
+      ioloop::IOLoop::current()->call_later(0.001, [f, &in_flight] {
+        --in_flight;
+        f.set_result();
+      });
+      return f;
+    };
+    d->on_finish = [conn] {
+      (void)conn->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"},
+                                HTTPHeaders{{"Content-Length", "2"}}, "ok");
+      conn->finish();
+    };
+    return d;
+  });
+  std::string r = co_await exchange(
+      server.port(),
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+      "3\r\nabc\r\n3\r\ndef\r\n3\r\nghi\r\n0\r\n\r\n");
+  EXPECT_EQ(body_of(r), "ok");
+  EXPECT_EQ(chunks, (std::vector<std::string>{"abc", "def", "ghi"}));
+  EXPECT_EQ(max_in_flight, 1);
+  r = co_await exchange(server.port(),
+                        "POST / HTTP/1.1\r\nHost: a\r\nX-Small: 1\r\nContent-Length: 11\r\n\r\n");
+  EXPECT_EQ(status_of(r), 413) << r;
+}
+
+// Many 1-byte chunks: work stays linear (one delegate call per chunk).
+ASYNC_TEST_F(HTTP1ConnectionTest, ManyTinyChunks) {
+  EchoServer server;
+  std::string req = "POST /t HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+  for (int i = 0; i < 100000; ++i) req += "1\r\nx\r\n";
+  req += "0\r\n\r\n";
+  std::string r = co_await exchange(server.port(), req);
+  EXPECT_EQ(body_of(r), "POST /t " + std::string(100000, 'x'));
 }
 
 }  // namespace
