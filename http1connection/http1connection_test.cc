@@ -212,7 +212,8 @@ ASYNC_TEST_F(HTTP1ConnectionTest, KeepAliveHTTP11) {
   EchoServer server;
   auto client = plain_client(server.port());
   for (int i = 0; i < 3; ++i) {
-    co_await client->write("GET /" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    auto pending_1 = client->write("GET /" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    co_await pending_1;
     std::string r = co_await read_response(client.get());
     EXPECT_EQ(body_of(r), "GET /" + std::to_string(i) + " ");
     EXPECT_EQ(r.find("Connection:"), std::string::npos) << r;
@@ -345,12 +346,14 @@ ASYNC_TEST_F(HTTP1ConnectionTest, FramingErrorsGetStatusAndClose) {
 ASYNC_TEST_F(HTTP1ConnectionTest, LongTargetsWork) {
   EchoServer server;  // default limit 16 KiB
   const std::string target = "/" + std::string(8000, 'a');
-  std::string r = co_await exchange(server.port(),
+  auto pending_2 = exchange(server.port(),
                                     "GET " + target + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  std::string r = co_await pending_2;
   EXPECT_EQ(status_of(r), 200);
   EXPECT_EQ(body_of(r), "GET " + target + " ");
   const std::string too_long = "/" + std::string(16385, 'a');
-  r = co_await exchange(server.port(), "GET " + too_long + " HTTP/1.1\r\nHost: a\r\n\r\n");
+  auto pending_3 = exchange(server.port(), "GET " + too_long + " HTTP/1.1\r\nHost: a\r\n\r\n");
+  r = co_await pending_3;
   EXPECT_EQ(status_of(r), 414);
 }
 
@@ -381,7 +384,8 @@ ASYNC_TEST_F(HTTP1ConnectionTest, ChunkedUploadByteByByte) {
       "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
       "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
   for (char c : req) {
-    co_await client->write(std::string(1, c));
+    auto pending_4 = client->write(std::string(1, c));
+    co_await pending_4;
     co_await gen::moment;
   }
   std::string r = co_await client->read_until_close();
@@ -415,9 +419,10 @@ ASYNC_TEST_F(HTTP1ConnectionTest, GzipRequestBody) {
   EchoServer server(p);
   const std::string plain(5000, 'z');
   const std::string z = gzip(plain);
-  std::string r = co_await exchange(
+  auto pending_5 = exchange(
       server.port(), "POST /gz HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\nConnection: close\r\n"
                      "Content-Length: " + std::to_string(z.size()) + "\r\n\r\n" + z);
+  std::string r = co_await pending_5;
   EXPECT_EQ(body_of(r), "POST /gz " + plain + " consumed=gzip");
   // Corrupt gzip: 400.
   r = co_await exchange(server.port(),
@@ -425,25 +430,28 @@ ASYNC_TEST_F(HTTP1ConnectionTest, GzipRequestBody) {
                         "Content-Length: 10\r\n\r\nnot gzip!!");
   EXPECT_EQ(status_of(r), 400) << r;
   // Truncated gzip: 400.
-  r = co_await exchange(server.port(),
+  auto pending_6 = exchange(server.port(),
                         "POST /gz HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\n"
                         "Content-Length: " + std::to_string(z.size() - 4) + "\r\n\r\n" +
                             z.substr(0, z.size() - 4));
+  r = co_await pending_6;
   EXPECT_EQ(status_of(r), 400) << r;
   // A bomb: decompresses beyond max_body_size -> 413.
   const std::string bomb = gzip(std::string(1000000, 'a'));
-  r = co_await exchange(server.port(),
+  auto pending_7 = exchange(server.port(),
                         "POST /gz HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\n"
                         "Content-Length: " + std::to_string(bomb.size()) + "\r\n\r\n" + bomb);
+  r = co_await pending_7;
   EXPECT_EQ(status_of(r), 413) << r;
 }
 
 ASYNC_TEST_F(HTTP1ConnectionTest, GzipNotDecompressedByDefault) {
   EchoServer server;
   const std::string z = gzip("abc");
-  std::string r = co_await exchange(
+  auto pending_8 = exchange(
       server.port(), "POST /gz HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\nConnection: close\r\n"
                      "Content-Length: " + std::to_string(z.size()) + "\r\n\r\n" + z);
+  std::string r = co_await pending_8;
   EXPECT_EQ(body_of(r), "POST /gz " + z);
 }
 

@@ -193,7 +193,8 @@ ASYNC_TEST_F(HTTPServerTest, XHeaders) {
   server.listen(0, "127.0.0.1");
   auto client = plain_client(port_of(server));
   auto ask = [&](std::string headers) -> Future<std::string> {
-    co_await client->write("GET /info HTTP/1.1\r\nHost: a\r\n" + headers + "\r\n");
+    auto pending_9 = client->write("GET /info HTTP/1.1\r\nHost: a\r\n" + headers + "\r\n");
+    co_await pending_9;
     std::string r = co_await read_response(client.get());
     co_return body_of(r);
   };
@@ -256,9 +257,10 @@ ASYNC_TEST_F(HTTPServerTest, MaxBodySizeAndDecompression) {
                                     "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1001\r\n\r\n");
   EXPECT_EQ(status_of(r), 413) << r;
   const std::string z = gzip("compressed body");
-  r = co_await exchange(port_of(server),
+  auto pending_10 = exchange(port_of(server),
                         "POST /z HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Encoding: gzip\r\n"
                         "Content-Length: " + std::to_string(z.size()) + "\r\n\r\n" + z);
+  r = co_await pending_10;
   EXPECT_EQ(body_of(r), "POST /z compressed body");
 }
 
@@ -278,8 +280,9 @@ ASYNC_TEST_F(HTTPServerTest, TooLargeBodyAnsweredWhileClientStillSends) {
       "except OSError:\n"
       "  pass\n"
       "print(s.recv(100).split(b'\\r\\n')[0].decode())\n";
-  std::string out = co_await run_command("/usr/bin/python3 -c \"" + script + "\" " +
+  auto pending_11 = run_command("/usr/bin/python3 -c \"" + script + "\" " +
                                          std::to_string(port_of(server)) + " 2>&1");
+  std::string out = co_await pending_11;
   EXPECT_EQ(out, "HTTP/1.1 413 Content Too Large\nrc=0");
 }
 
@@ -352,7 +355,8 @@ ASYNC_TEST_F_TIMEOUT(HTTPServerTest, GracefulShutdownUnderLoad, 30) {
     try {
       for (int n = 0;; ++n) {
         const std::string path = (n + i) % 5 == 0 ? "/slow" : "/fast";
-        co_await stream->write("GET " + path + " HTTP/1.1\r\nHost: a\r\n\r\n");
+        auto pending_12 = stream->write("GET " + path + " HTTP/1.1\r\nHost: a\r\n\r\n");
+        co_await pending_12;
         std::string r = co_await read_response(stream.get());
         EXPECT_EQ(status_of(r), 200);
         ++answered;
@@ -390,9 +394,11 @@ ASYNC_TEST_F(HTTPServerTest, CurlHTTP10AndKeepAliveReuse) {
   HTTPServer server(echo);
   server.listen(0, "127.0.0.1");
   const std::string base = "http://127.0.0.1:" + std::to_string(port_of(server));
-  std::string out = co_await run_command("curl -sS -0 " + base + "/ten 2>&1");
+  auto pending_13 = run_command("curl -sS -0 " + base + "/ten 2>&1");
+  std::string out = co_await pending_13;
   EXPECT_EQ(out, "GET /ten rc=0");
-  out = co_await run_command("curl -sS -v " + base + "/one " + base + "/two 2>&1");
+  auto pending_14 = run_command("curl -sS -v " + base + "/one " + base + "/two 2>&1");
+  out = co_await pending_14;
   EXPECT_NE(out.find("GET /one "), std::string::npos) << out;
   EXPECT_NE(out.find("GET /two "), std::string::npos) << out;
   EXPECT_NE(out.find("Re-using existing connection"), std::string::npos) << out;
@@ -407,18 +413,21 @@ ASYNC_TEST_F(HTTPServerTest, CurlChunkedUploadExpectContinueAndGzip) {
   const std::string dir = std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp";
   const std::string file = dir + "/upload.txt";
   std::ofstream(file) << std::string(100000, 'u');
-  std::string out = co_await run_command(
+  auto pending_15 = run_command(
       "curl -sS -H 'Transfer-Encoding: chunked' --data-binary @" + file + " " + base +
       "/chunked | wc -c 2>&1");
+  std::string out = co_await pending_15;
   // "POST /chunked " + 100000 bytes.
   EXPECT_EQ(out, std::to_string(14 + 100000) + "\nrc=0") << out;
-  out = co_await run_command("curl -sS -v -H 'Expect: 100-continue' --data-binary @" + file +
+  auto pending_16 = run_command("curl -sS -v -H 'Expect: 100-continue' --data-binary @" + file +
                              " " + base + "/expect 2>&1 | grep -a -c -e '< HTTP/1.1 100 Continue' -e '< HTTP/1.1 200 OK'");
+  out = co_await pending_16;
   EXPECT_EQ(out, "2\nrc=0") << out;
   const std::string gz = dir + "/upload.gz";
   std::ofstream(gz, std::ios::binary) << gzip("gzipped upload");
-  out = co_await run_command("curl -sS -H 'Content-Encoding: gzip' --data-binary @" + gz + " " +
+  auto pending_17 = run_command("curl -sS -H 'Content-Encoding: gzip' --data-binary @" + gz + " " +
                              base + "/gz 2>&1");
+  out = co_await pending_17;
   EXPECT_EQ(out, "POST /gz gzipped uploadrc=0") << out;
 }
 
@@ -435,9 +444,10 @@ ASYNC_TEST_F(HTTPServerTest, CurlOverTLS) {
   const std::string base = "https://localhost:" + std::to_string(port_of(server));
   const std::string resolve =
       " --resolve localhost:" + std::to_string(port_of(server)) + ":127.0.0.1";
-  std::string out = co_await run_command("curl -sS --cacert " +
+  auto pending_18 = run_command("curl -sS --cacert " +
                                          runfile("netutil/testdata/ca.crt") + resolve + " " +
                                          base + "/info " + base + "/two 2>&1");
+  std::string out = co_await pending_18;
   EXPECT_EQ(out, "127.0.0.1 httpsGET /two rc=0") << out;
 }
 
