@@ -770,8 +770,8 @@ Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
         has_date = true;
       }
     }
-    chunking_output_ =
-        request_version_ == "HTTP/1.1" && !bodyless && content_length == nullptr && !has_te;
+    chunking_output_ = request_version_ == "HTTP/1.1" && request_method_ != "HEAD" &&
+                       !bodyless && content_length == nullptr && !has_te;
     if (request_version_ == "HTTP/1.1" && disconnect_on_finish_ && !has_connection) {
       add_connection_close = true;
     }

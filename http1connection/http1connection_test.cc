@@ -78,6 +78,11 @@ class EchoRequest : public HTTPMessageDelegate {
       conn_->finish();
       return;
     }
+    if (p == "/headers-only") {
+      (void)conn_->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"}, HTTPHeaders{});
+      conn_->finish();
+      return;
+    }
     if (p == "/toomuch") {
       try {
         (void)conn_->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"},
@@ -402,6 +407,21 @@ ASYNC_TEST_F(HTTP1ConnectionTest, ChunkedResponse) {
   r = co_await exchange(server.port(), "GET /chunked HTTP/1.0\r\n\r\n");
   EXPECT_EQ(r.find("Transfer-Encoding"), std::string::npos) << r;
   EXPECT_EQ(body_of(r), "abcde");
+}
+
+// A HEAD response without Content-Length is neither chunked nor followed by a body, and
+// the connection stays usable.
+ASYNC_TEST_F(HTTP1ConnectionTest, HeadResponseWithoutLength) {
+  EchoServer server;
+  std::string r = co_await exchange(
+      server.port(),
+      "HEAD /headers-only HTTP/1.1\r\nHost: a\r\n\r\n"
+      "GET /next HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(r.find("Transfer-Encoding"), std::string::npos) << r;
+  const auto second = r.find("HTTP/1.1 200 OK", 1);
+  CO_ASSERT_NE(second, std::string::npos) << r;
+  EXPECT_EQ(r.substr(r.find("\r\n\r\n") + 4, 8), "HTTP/1.1") << r;  // no body bytes
+  EXPECT_EQ(body_of(r.substr(second)), "GET /next ");
 }
 
 ASYNC_TEST_F(HTTP1ConnectionTest, ContentLengthCheckedOnOutput) {
