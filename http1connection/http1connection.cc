@@ -68,24 +68,16 @@ bool iequals(std::string_view a, std::string_view b) {
   throw HTTPInputErrorWithStatus(status, what);
 }
 
-// "Sun, 06 Nov 1994 08:49:37 GMT" for now, formatted once per second per thread.
-// TODO(dedup): httputil::format_timestamp does the same once merged.
+// httputil::format_timestamp of now, formatted once per second per thread.
 std::string_view cached_date() {
-  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
   thread_local std::time_t cached_sec = -1;
-  thread_local char buf[40];
+  thread_local std::string formatted;
   const std::time_t now = std::time(nullptr);
   if (now != cached_sec) {
-    std::tm tm{};
-    ::gmtime_r(&now, &tm);
-    std::snprintf(buf, sizeof(buf), "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday % 7],
-                  tm.tm_mday, kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                  tm.tm_sec);
+    formatted = httputil::format_timestamp(std::chrono::system_clock::from_time_t(now));
     cached_sec = now;
   }
-  return buf;
+  return formatted;
 }
 
 // Digits only, at most 18 of them (no sign, no whitespace, no overflow).
@@ -139,43 +131,6 @@ auto call_delegate(const char* what, F&& f) {
 
 }  // namespace
 
-std::string_view reason_phrase(int code) {
-  switch (code) {
-    case 100: return "Continue";
-    case 101: return "Switching Protocols";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 202: return "Accepted";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 302: return "Found";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 307: return "Temporary Redirect";
-    case 308: return "Permanent Redirect";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 408: return "Request Timeout";
-    case 411: return "Length Required";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 417: return "Expectation Failed";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    default: return "Unknown";
-  }
-}
 
 // ---------------------------------------------------------------------------------------
 // HTTP1Connection
@@ -479,7 +434,7 @@ Future<void> HTTP1Connection::read_body_until_close(HTTPMessageDelegate* delegat
 Future<void> HTTP1Connection::write_error_response(int status) {
   if (response_started_ || !stream_ || stream_->closed()) co_return;
   response_started_ = true;
-  std::string out = str_cat("HTTP/1.1 ", status, " ", reason_phrase(status),
+  std::string out = str_cat("HTTP/1.1 ", status, " ", httputil::reason_phrase(status),
                                  "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
   try {
     co_await stream_->write(std::move(out));

@@ -225,7 +225,4 @@ class HTTP1ServerConnection : public httputil::HTTPServerConnection,
   Future<void> serving_future_;
 };
 
-// The reason phrase of a status code ("Not Found"), "Unknown" if none.
-std::string_view reason_phrase(int code);
-
 }  // namespace tornado::http1connection

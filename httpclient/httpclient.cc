@@ -14,9 +14,6 @@ double HTTPRequest::wall_time() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-std::string format_http_date(std::chrono::system_clock::time_point t) {
-  return absl::FormatTime("%a, %d %b %Y %H:%M:%S GMT", absl::FromChrono(t), absl::UTCTimeZone());
-}
 
 HTTPRequest HTTPRequest::resolve(const HTTPRequest* defaults) const {
   HTTPRequest r = *this;
@@ -58,36 +55,15 @@ HTTPRequest HTTPRequest::resolve(const HTTPRequest* defaults) const {
   fill_opt(&HTTPRequest::client_cert);
   fill_opt(&HTTPRequest::prepare_curl_callback);
   if (r.if_modified_since && !r.headers.contains("If-Modified-Since")) {
-    r.headers.set("If-Modified-Since", format_http_date(*r.if_modified_since));
+    r.headers.set("If-Modified-Since", httputil::format_timestamp(*r.if_modified_since));
   }
   return r;
 }
 
-std::string_view reason_phrase(int code) {
-  static const std::map<int, std::string_view> kReasons = {
-      {100, "Continue"}, {101, "Switching Protocols"}, {200, "OK"}, {201, "Created"},
-      {202, "Accepted"}, {203, "Non-Authoritative Information"}, {204, "No Content"},
-      {205, "Reset Content"}, {206, "Partial Content"}, {300, "Multiple Choices"},
-      {301, "Moved Permanently"}, {302, "Found"}, {303, "See Other"}, {304, "Not Modified"},
-      {305, "Use Proxy"}, {307, "Temporary Redirect"}, {308, "Permanent Redirect"},
-      {400, "Bad Request"}, {401, "Unauthorized"}, {402, "Payment Required"}, {403, "Forbidden"},
-      {404, "Not Found"}, {405, "Method Not Allowed"}, {406, "Not Acceptable"},
-      {407, "Proxy Authentication Required"}, {408, "Request Timeout"}, {409, "Conflict"},
-      {410, "Gone"}, {411, "Length Required"}, {412, "Precondition Failed"},
-      {413, "Content Too Large"}, {414, "URI Too Long"}, {415, "Unsupported Media Type"},
-      {416, "Range Not Satisfiable"}, {417, "Expectation Failed"}, {421, "Misdirected Request"},
-      {422, "Unprocessable Content"}, {426, "Upgrade Required"}, {428, "Precondition Required"},
-      {429, "Too Many Requests"}, {431, "Request Header Fields Too Large"},
-      {500, "Internal Server Error"}, {501, "Not Implemented"}, {502, "Bad Gateway"},
-      {503, "Service Unavailable"}, {504, "Gateway Timeout"}, {505, "HTTP Version Not Supported"},
-  };
-  auto it = kReasons.find(code);
-  return it == kReasons.end() ? std::string_view("Unknown") : it->second;
-}
 
 namespace {
 std::string error_message(int code, std::string message) {
-  return message.empty() ? std::string(reason_phrase(code)) : message;
+  return message.empty() ? std::string(httputil::reason_phrase(code)) : message;
 }
 }  // namespace
 
@@ -105,7 +81,7 @@ HTTPResponse::HTTPResponse(RequestPtr request_, int code_, httputil::HTTPHeaders
                            std::optional<double> start_time_)
     : request(std::move(request_)),
       code(code_),
-      reason(reason_.empty() ? std::string(reason_phrase(code_)) : std::move(reason_)),
+      reason(reason_.empty() ? std::string(httputil::reason_phrase(code_)) : std::move(reason_)),
       headers(std::move(headers_)),
       body(std::move(body_)),
       effective_url(effective_url_.empty() && request ? request->url : std::move(effective_url_)),

@@ -130,10 +130,6 @@ class HTTPStreamClosedError : public HTTPClientError {
   explicit HTTPStreamClosedError(std::string message) : HTTPClientError(599, std::move(message)) {}
 };
 
-// The standard reason phrase of an HTTP status code, "Unknown" if none (Tornado's
-// httputil.responses.get(code, "Unknown")). TODO(dedup): httputil's table once it links.
-std::string_view reason_phrase(int code);
-
 // An HTTP response (Tornado's HTTPResponse).
 struct HTTPResponse {
   HTTPResponse() = default;
@@ -299,9 +295,5 @@ class HTTPClient {
   std::shared_ptr<AsyncHTTPClient> async_client_;
   bool closed_ = false;
 };
-
-// RFC 7231 IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"). TODO(dedup): httputil's
-// format_timestamp once it links on every branch.
-std::string format_http_date(std::chrono::system_clock::time_point t);
 
 }  // namespace tornado::httpclient

@@ -71,8 +71,7 @@ class CallableAdapter : public HTTPMessageDelegate {
   }
   void finish() override {
     request_->body = std::move(body_);
-    // TODO(merge): request_->parse_body() (Tornado's _parse_body) once httputil's body
-    // parsing is merged; until then web/the callback parses the body itself.
+    request_->parse_body();
     (*callback_)(*request_);
   }
   void on_connection_close() override { body_.clear(); }

@@ -83,6 +83,14 @@ void respond(HTTPServerRequest& request, const std::string& body) {
 void echo(HTTPServerRequest& request) {
   if (request.path == "/throw") throw std::runtime_error("callback failed");
   if (request.path == "/info") return respond(request, request.remote_ip + " " + request.protocol);
+  if (request.path == "/args") {
+    std::string out;
+    for (const auto& [name, values] : request.arguments) {
+      for (const auto& v : values) out += name + "=" + v + ";";
+    }
+    for (const auto& [name, files] : request.files) out += "file " + name + "=" + files[0].body + ";";
+    return respond(request, out);
+  }
   if (request.path == "/chunked-response") {
     (void)request.connection->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"}, HTTPHeaders{});
     (void)request.connection->write("chunk1");
@@ -149,6 +157,24 @@ ASYNC_TEST_F(HTTPServerTest, RequestCallback) {
   EXPECT_NE(r.find("\r\nDate: "), std::string::npos);
   r = co_await exchange(port_of(server), "GET /info HTTP/1.0\r\n\r\n");
   EXPECT_EQ(body_of(r), "127.0.0.1 http");
+}
+
+ASYNC_TEST_F(HTTPServerTest, CallbackSeesParsedBodyArguments) {
+  HTTPServer server(echo);
+  server.listen(0, "127.0.0.1");
+  std::string r = co_await exchange(
+      port_of(server),
+      "POST /args?q=1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
+      "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\na=2&b=3");
+  EXPECT_EQ(body_of(r), "a=2;b=3;q=1;") << r;
+  std::string multipart =
+      "--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x.txt\"\r\n\r\n"
+      "hello\r\n--B--\r\n";
+  r = co_await exchange(port_of(server),
+                        "POST /args HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
+                        "Content-Type: multipart/form-data; boundary=B\r\nContent-Length: " +
+                            std::to_string(multipart.size()) + "\r\n\r\n" + multipart);
+  EXPECT_EQ(body_of(r), "file f=hello;") << r;
 }
 
 ASYNC_TEST_F(HTTPServerTest, DelegateForm) {

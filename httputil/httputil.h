@@ -279,6 +279,10 @@ absl::StatusOr<std::pair<std::string, std::optional<int>>> split_host_and_port(
     std::string_view netloc);
 // Parses a Cookie header as browsers send it, in linear time on any input (parse_cookie).
 std::map<std::string, std::string, std::less<>> parse_cookie(std::string_view cookie);
+// The reason phrase of a status code ("Not Found"), "Unknown" if none (Tornado's
+// httputil.responses.get(code, "Unknown")); RFC 9110's names, e.g. 413 "Content Too
+// Large" where Python's table still says "Request Entity Too Large".
+std::string_view reason_phrase(int code);
 // "user:password" for Basic auth (encode_username_password).
 std::string encode_username_password(std::string_view username, std::string_view password);
 
