@@ -1,0 +1,965 @@
+// HTTP1Connection and HTTP1ServerConnection. See http1connection.h and README.md.
+#include "http1connection/http1connection.h"
+
+#include <sys/ioctl.h>
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+#include <limits>
+#include <type_traits>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "log/log.h"
+#include "util/gzip_decompressor.h"
+
+namespace tornado::http1connection {
+
+using httputil::HTTPHeaders;
+using httputil::HTTPInputError;
+using httputil::HTTPMessageDelegate;
+using httputil::HTTPOutputError;
+using httputil::RequestStartLine;
+using httputil::ResponseStartLine;
+using httputil::StartLine;
+using iostream::StreamClosedError;
+
+namespace {
+
+// Appends string-likes and integers (absl::StrAppend does not take std::string_view
+// with Debian's abseil).
+inline void append_piece(std::string& out, std::string_view s) { out.append(s); }
+inline void append_piece(std::string& out, const char* s) { out.append(s); }
+inline void append_piece(std::string& out, const std::string& s) { out.append(s); }
+inline void append_piece(std::string& out, absl::string_view s) { out.append(s.data(), s.size()); }
+template <typename I>
+  requires std::is_integral_v<I>
+void append_piece(std::string& out, I v) {
+  out += std::to_string(v);
+}
+template <typename... A>
+void str_append(std::string* out, const A&... a) {
+  (append_piece(*out, a), ...);
+}
+template <typename... A>
+std::string str_cat(const A&... a) {
+  std::string out;
+  (append_piece(out, a), ...);
+  return out;
+}
+
+constexpr std::size_t kMaxChunkLine = 1024;
+constexpr std::size_t kHeaderReadSize = 65536;
+
+// A delegate threw (already logged): answered with 500.
+struct DelegateError {};
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return absl::ascii_tolower(static_cast<unsigned char>(x)) ==
+                  absl::ascii_tolower(static_cast<unsigned char>(y));
+         });
+}
+
+[[noreturn]] void fail(int status, std::string what) {
+  throw HTTPInputErrorWithStatus(status, what);
+}
+
+// "Sun, 06 Nov 1994 08:49:37 GMT" for now, formatted once per second per thread.
+// TODO(dedup): httputil::format_timestamp does the same once merged.
+std::string_view cached_date() {
+  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  thread_local std::time_t cached_sec = -1;
+  thread_local char buf[40];
+  const std::time_t now = std::time(nullptr);
+  if (now != cached_sec) {
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    std::snprintf(buf, sizeof(buf), "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday % 7],
+                  tm.tm_mday, kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
+                  tm.tm_sec);
+    cached_sec = now;
+  }
+  return buf;
+}
+
+// Digits only, at most 18 of them (no sign, no whitespace, no overflow).
+std::optional<std::uint64_t> parse_content_length(std::string_view s) {
+  if (s.empty() || s.size() > 18) return std::nullopt;
+  std::uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return v;
+}
+
+// "HTTP/<d>.<d>" with a major version other than 1: 505 rather than 400.
+bool is_other_http_version(std::string_view line) {
+  const auto sp = line.rfind(' ');
+  if (sp == std::string_view::npos) return false;
+  std::string_view v = line.substr(sp + 1);
+  return v.size() == 8 && v.substr(0, 5) == "HTTP/" && v[5] >= '0' && v[5] <= '9' &&
+         v[5] != '1' && v[6] == '.' && v[7] >= '0' && v[7] <= '9';
+}
+
+bool bad_header_byte(std::string_view s) {
+  for (char c : s) {
+    if (c == '\r' || c == '\n' || c == '\0') return true;
+  }
+  return false;
+}
+
+void retrieve_quietly(Future<void> f) {
+  f.add_done_callback([](Future<void> done) {
+    if (!done.cancelled()) (void)done.exception();
+  });
+}
+
+Future<void> ready_future() {
+  Future<void> f;
+  f.set_result();
+  return f;
+}
+
+template <typename F>
+auto call_delegate(const char* what, F&& f) {
+  try {
+    return f();
+  } catch (...) {
+    TORNADO_LOG_EXCEPTION(log::app_log(), "Uncaught exception in HTTP delegate {}", what);
+    throw DelegateError();
+  }
+}
+
+}  // namespace
+
+std::string_view reason_phrase(int code) {
+  switch (code) {
+    case 100: return "Continue";
+    case 101: return "Switching Protocols";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 411: return "Length Required";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 417: return "Expectation Failed";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// HTTP1Connection
+
+HTTP1Connection::HTTP1Connection(std::shared_ptr<iostream::IOStream> stream, bool is_client,
+                                 HTTP1ConnectionParameters params,
+                                 httputil::RequestContext context, std::string buffered)
+    : stream_(std::move(stream)),
+      is_client_(is_client),
+      params_(std::move(params)),
+      context_(std::move(context)),
+      buf_(std::move(buffered)),
+      read_size_(std::min(kHeaderReadSize, stream_->max_buffer_size())),
+      loop_(ioloop::IOLoop::current()) {
+  if (params_.chunk_size == 0) params_.chunk_size = 1;
+  params_.chunk_size = std::min(params_.chunk_size, stream_->max_buffer_size());
+}
+
+HTTP1Connection::~HTTP1Connection() {
+  *alive_ = false;
+  disarm_timer();
+  clear_callbacks();
+}
+
+std::size_t HTTP1Connection::max_body_size() const {
+  if (params_.max_body_size) return *params_.max_body_size;
+  return stream_ ? stream_->max_buffer_size() : iostream::kDefaultMaxBufferSize;
+}
+
+void HTTP1Connection::append_read(std::string data) {
+  if (pos_ == buf_.size()) {
+    buf_ = std::move(data);
+    pos_ = 0;
+    return;
+  }
+  if (pos_ > 0) {
+    buf_.erase(0, pos_);
+    pos_ = 0;
+  }
+  buf_.append(data);
+}
+
+std::string HTTP1Connection::take(std::size_t n) {
+  std::string s(buf_.data() + pos_, n);
+  pos_ += n;
+  if (pos_ == buf_.size()) {
+    buf_.clear();
+    pos_ = 0;
+  }
+  return s;
+}
+
+std::string HTTP1Connection::take_buffered() {
+  std::string out;
+  if (pos_ == 0) {
+    out = std::move(buf_);
+  } else {
+    out.assign(buf_, pos_, std::string::npos);
+  }
+  buf_.clear();
+  pos_ = 0;
+  return out;
+}
+
+void HTTP1Connection::arm_timer(double seconds) {
+  disarm_timer();
+  timer_ = loop_->call_later(seconds, [this] {
+    timer_.reset();
+    TORNADO_LOG_INFO(log::gen_log(), "Timeout on HTTP connection from {}", context_.remote_ip);
+    if (stream_) stream_->close();
+  });
+}
+
+void HTTP1Connection::disarm_timer() {
+  if (timer_) {
+    loop_->remove_timeout(*timer_);
+    timer_.reset();
+  }
+}
+
+void HTTP1Connection::clear_callbacks() {
+  close_callback_ = nullptr;
+  if (stream_) stream_->set_close_callback(nullptr);
+}
+
+void HTTP1Connection::set_close_callback(std::function<void()> callback) {
+  close_callback_ = std::move(callback);
+}
+
+void HTTP1Connection::on_connection_close() {
+  if (close_callback_) {
+    auto cb = std::move(close_callback_);
+    close_callback_ = nullptr;
+    cb();
+  }
+  if (!finish_future_.done()) finish_future_.set_result();
+  clear_callbacks();
+}
+
+void HTTP1Connection::close() {
+  if (stream_) stream_->close();
+  clear_callbacks();
+  if (!finish_future_.done()) finish_future_.set_result();
+}
+
+std::shared_ptr<iostream::IOStream> HTTP1Connection::detach() {
+  clear_callbacks();
+  disarm_timer();
+  auto stream = std::move(stream_);
+  stream_.reset();
+  if (!finish_future_.done()) finish_future_.set_result();
+  return stream;
+}
+
+void HTTP1Connection::set_close_after_response() {
+  close_after_response_ = true;
+  // A response already complete stays as it is; the server loop stops after it.
+  if (!write_finished_) disconnect_on_finish_ = true;
+}
+
+bool HTTP1Connection::can_keep_alive(const StartLine& start_line,
+                                     const HTTPHeaders& headers) const {
+  if (params_.no_keep_alive) return false;
+  const std::string connection = headers.get("Connection", "");
+  const std::string& version = std::holds_alternative<RequestStartLine>(start_line)
+                                   ? std::get<RequestStartLine>(start_line).version
+                                   : std::get<ResponseStartLine>(start_line).version;
+  if (version == "HTTP/1.1") return !iequals(connection, "close");
+  if (headers.contains("Content-Length") ||
+      iequals(headers.get("Transfer-Encoding", ""), "chunked") ||
+      (std::holds_alternative<RequestStartLine>(start_line) &&
+       (std::get<RequestStartLine>(start_line).method == "HEAD" ||
+        std::get<RequestStartLine>(start_line).method == "GET"))) {
+    return iequals(connection, "keep-alive");
+  }
+  return false;
+}
+
+Future<bool> HTTP1Connection::read_response(HTTPMessageDelegate* delegate) {
+  return read_message(delegate);
+}
+
+Future<void> HTTP1Connection::fill_to(std::size_t n) {
+  while (available() < n) {
+    std::string data = co_await stream_->read_bytes(read_size_, true);
+    append_read(std::move(data));
+  }
+}
+
+Future<std::size_t> HTTP1Connection::read_line(std::size_t max_length) {
+  std::size_t scanned = 0;
+  for (;;) {
+    std::string_view avail(buf_.data() + pos_, available());
+    const std::size_t f = avail.find("\r\n", scanned > 0 ? scanned - 1 : 0);
+    if (f != std::string_view::npos) {
+      if (f + 2 > max_length) fail(400, "line too long");
+      co_return f + 2;
+    }
+    if (avail.size() > max_length) fail(400, "line too long");
+    scanned = avail.size();
+    std::string data = co_await stream_->read_bytes(read_size_, true);
+    append_read(std::move(data));
+  }
+}
+
+Future<void> HTTP1Connection::deliver(HTTPMessageDelegate* delegate, std::string chunk) {
+  if (decompressor_) {
+    std::string compressed = std::move(chunk);
+    while (!compressed.empty()) {
+      auto out = decompressor_->decompress(compressed, params_.chunk_size);
+      if (!out.ok()) fail(400, str_cat("bad gzip body: ", out.status().message()));
+      decompressed_ += out->size();
+      if (decompressed_ > max_body_size()) fail(413, "decompressed body too large");
+      compressed = decompressor_->unconsumed_tail();
+      if (!out->empty()) {
+        std::string piece = std::move(*out);
+        auto f = call_delegate("data_received",
+                               [&] { return delegate->data_received(std::move(piece)); });
+        if (f) co_await *f;
+      }
+    }
+    co_return;
+  }
+  auto f = call_delegate("data_received", [&] { return delegate->data_received(std::move(chunk)); });
+  if (f) co_await *f;
+}
+
+Future<void> HTTP1Connection::finish_decompression(HTTPMessageDelegate* delegate) {
+  const std::size_t limit = max_body_size() - std::min<std::uint64_t>(decompressed_, max_body_size());
+  auto tail = decompressor_->flush(limit + 1);
+  if (!tail.ok()) {
+    if (absl::IsResourceExhausted(tail.status())) fail(413, "decompressed body too large");
+    fail(400, str_cat("bad gzip body: ", tail.status().message()));
+  }
+  decompressed_ += tail->size();
+  if (decompressed_ > max_body_size()) fail(413, "decompressed body too large");
+  if (!tail->empty()) {
+    std::string piece = std::move(*tail);
+    auto f = call_delegate("data_received", [&] { return delegate->data_received(std::move(piece)); });
+    if (f) co_await *f;
+  }
+}
+
+Future<void> HTTP1Connection::read_fixed_body(std::size_t length, HTTPMessageDelegate* delegate) {
+  std::size_t remaining = length;
+  while (remaining > 0) {
+    std::string piece;
+    if (available() > 0) {
+      piece = take(std::min({available(), remaining, params_.chunk_size}));
+    } else {
+      piece = co_await stream_->read_bytes(std::min(remaining, params_.chunk_size), true);
+    }
+    remaining -= piece.size();
+    Future<void> f = deliver(delegate, std::move(piece));
+    co_await f;
+  }
+}
+
+Future<void> HTTP1Connection::read_chunked_body(HTTPMessageDelegate* delegate) {
+  std::uint64_t total = 0;
+  for (;;) {
+    const std::size_t line_len = co_await read_line(kMaxChunkLine);
+    std::string_view line(buf_.data() + pos_, line_len - 2);
+    std::uint64_t size = 0;
+    std::size_t i = 0;
+    for (; i < line.size(); ++i) {
+      const char c = line[i];
+      int v;
+      if (c >= '0' && c <= '9') {
+        v = c - '0';
+      } else if (c >= 'a' && c <= 'f') {
+        v = c - 'a' + 10;
+      } else if (c >= 'A' && c <= 'F') {
+        v = c - 'A' + 10;
+      } else {
+        break;
+      }
+      if (i >= 15) fail(400, "chunk size too long");
+      size = size * 16 + static_cast<std::uint64_t>(v);
+    }
+    if (i == 0) fail(400, "bad chunk size");
+    if (i < line.size() && line[i] != ';') fail(400, "bad chunk size");
+    for (char c : line) {
+      if (c == '\r' || c == '\n' || c == '\0') fail(400, "bad chunk extension");
+    }
+    pos_ += line_len;
+    if (size == 0) break;
+    total += size;
+    if (total > max_body_size()) fail(413, "chunked body too large");
+    std::uint64_t remaining = size;
+    while (remaining > 0) {
+      std::string piece;
+      const std::size_t want =
+          static_cast<std::size_t>(std::min<std::uint64_t>(remaining, params_.chunk_size));
+      if (available() > 0) {
+        piece = take(std::min(available(), want));
+      } else {
+        piece = co_await stream_->read_bytes(want, true);
+      }
+      remaining -= piece.size();
+      Future<void> f = deliver(delegate, std::move(piece));
+      co_await f;
+    }
+    co_await fill_to(2);
+    if (buf_[pos_] != '\r' || buf_[pos_ + 1] != '\n') fail(400, "chunk not followed by CRLF");
+    pos_ += 2;
+  }
+  // Trailer fields: checked, then discarded.
+  std::size_t trailer_total = 0;
+  for (;;) {
+    const std::size_t len = co_await read_line(params_.max_header_size);
+    trailer_total += len;
+    if (trailer_total > params_.max_header_size) fail(431, "trailers too large");
+    std::string_view line(buf_.data() + pos_, len - 2);
+    if (!line.empty()) {
+      HTTPHeaders scratch;
+      if (!scratch.parse_line(line).ok()) fail(400, "bad trailer field");
+    }
+    pos_ += len;
+    if (line.empty()) break;
+  }
+  if (pos_ == buf_.size()) {
+    buf_.clear();
+    pos_ = 0;
+  }
+}
+
+Future<void> HTTP1Connection::read_body_until_close(HTTPMessageDelegate* delegate) {
+  std::uint64_t total = 0;
+  for (;;) {
+    std::string piece;
+    if (available() > 0) {
+      piece = take(std::min(available(), params_.chunk_size));
+    } else {
+      try {
+        piece = co_await stream_->read_bytes(params_.chunk_size, true);
+      } catch (const StreamClosedError&) {
+        break;
+      }
+    }
+    total += piece.size();
+    if (total > max_body_size()) fail(413, "body too large");
+    Future<void> f = deliver(delegate, std::move(piece));
+    co_await f;
+  }
+}
+
+Future<void> HTTP1Connection::write_error_response(int status) {
+  if (response_started_ || !stream_ || stream_->closed()) co_return;
+  response_started_ = true;
+  std::string out = str_cat("HTTP/1.1 ", status, " ", reason_phrase(status),
+                                 "\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+  try {
+    co_await stream_->write(std::move(out));
+  } catch (const std::exception&) {
+  }
+}
+
+Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
+  bool need_delegate_close = false;
+  int error_status = 0;
+  bool result = false;
+  try {
+    // ---- Header block: start line + fields up to CRLFCRLF, from our own buffer.
+    std::size_t scanned = 0;
+    std::size_t skipped = 0;
+    std::size_t header_len = 0;
+    std::size_t line_end = std::string_view::npos;
+    bool got_bytes = false;
+    idle_ = true;
+    bool timer_is_idle = false;
+    int reads = 0;
+    for (;;) {
+      if (scanned == 0) {
+        // RFC 9112 2.2: empty lines before a request line are ignored.
+        while (pos_ < buf_.size() && (buf_[pos_] == '\r' || buf_[pos_] == '\n')) {
+          ++pos_;
+          ++skipped;
+        }
+        if (skipped > params_.max_header_size) fail(400, "too many empty lines");
+      }
+      std::string_view avail(buf_.data() + pos_, available());
+      if (!avail.empty()) {
+        if (!got_bytes) {
+          got_bytes = true;
+          idle_ = false;
+          if (params_.header_timeout) {
+            if (!timer_ || timer_is_idle) arm_timer(*params_.header_timeout);
+          } else {
+            disarm_timer();
+          }
+          timer_is_idle = false;
+        }
+        if (line_end == std::string_view::npos) line_end = avail.find('\n', scanned);
+        if (!is_client_) {
+          const std::size_t line_len = line_end == std::string_view::npos ? avail.size() : line_end;
+          if (line_len > params_.max_request_line_size) fail(414, "request line too long");
+        }
+        const std::size_t f = avail.find("\r\n\r\n", scanned >= 3 ? scanned - 3 : 0);
+        if (f != std::string_view::npos) {
+          header_len = f + 4;
+          break;
+        }
+        if (avail.size() > params_.max_header_size) fail(431, "header block too large");
+        scanned = avail.size();
+      } else if (!timer_ && params_.idle_timeout) {
+        arm_timer(*params_.idle_timeout);
+        timer_is_idle = true;
+      }
+      if (close_after_response_ && !got_bytes && reads > 0) {
+        // Draining, and what arrived were only empty lines: no request to serve.
+        close();
+        throw StreamClosedError();
+      }
+      std::string data = co_await stream_->read_bytes(read_size_, true);
+      append_read(std::move(data));
+      ++reads;
+    }
+    idle_ = false;
+    disarm_timer();
+    if (header_len > params_.max_header_size) fail(431, "header block too large");
+
+    const std::string_view block(buf_.data() + pos_, header_len);
+    std::string_view first = block.substr(0, line_end);
+    if (!first.empty() && first.back() == '\r') first.remove_suffix(1);
+    const std::size_t fields_begin = line_end + 1;
+    const std::size_t fields_end = header_len - 4;
+    const std::string_view fields = fields_begin < fields_end
+                                        ? block.substr(fields_begin, fields_end - fields_begin)
+                                        : std::string_view();
+    StartLine start_line;
+    if (is_client_) {
+      auto sl = httputil::parse_response_start_line(first);
+      if (!sl.ok()) fail(400, str_cat("bad status line: ", sl.status().message()));
+      start_line = std::move(*sl);
+    } else {
+      auto sl = httputil::parse_request_start_line(first);
+      if (!sl.ok()) {
+        if (is_other_http_version(first)) fail(505, "unsupported HTTP version");
+        fail(400, str_cat("bad request line: ", sl.status().message()));
+      }
+      request_method_ = sl->method;
+      request_version_ = sl->version;
+      start_line = std::move(*sl);
+    }
+    auto parsed = HTTPHeaders::parse(fields);
+    if (!parsed.ok()) fail(400, str_cat("bad header: ", parsed.status().message()));
+    HTTPHeaders headers = std::move(*parsed);
+    pos_ += header_len;
+    if (pos_ == buf_.size()) {
+      buf_.clear();
+      pos_ = 0;
+    }
+
+    // ---- Framing checks (RFC 9112 6).
+    const auto& version = is_client_ ? std::get<ResponseStartLine>(start_line).version
+                                     : std::get<RequestStartLine>(start_line).version;
+    std::size_t host_count = 0, cl_count = 0, te_count = 0;
+    std::string_view cl_value, te_value, expect, connection, content_encoding;
+    for (const auto& [name, value] : headers.get_all()) {
+      if (name == "Host") {
+        ++host_count;
+      } else if (name == "Content-Length") {
+        ++cl_count;
+        cl_value = value;
+      } else if (name == "Transfer-Encoding") {
+        ++te_count;
+        te_value = value;
+      } else if (name == "Expect") {
+        expect = value;
+      } else if (name == "Connection") {
+        connection = value;
+      } else if (name == "Content-Encoding") {
+        content_encoding = value;
+      }
+    }
+    if (!is_client_) {
+      if (host_count > 1) fail(400, "more than one Host header");
+      if (host_count == 0 && version == "HTTP/1.1") fail(400, "missing Host header");
+    }
+    std::optional<std::uint64_t> content_length;
+    if (cl_count > 1) fail(400, "more than one Content-Length");
+    if (cl_count == 1) {
+      content_length = parse_content_length(cl_value);
+      if (!content_length) fail(400, "malformed Content-Length");
+    }
+    bool chunked = false;
+    if (te_count > 0) {
+      if (cl_count > 0) fail(400, "both Transfer-Encoding and Content-Length");
+      if (te_count > 1 || !iequals(te_value, "chunked")) fail(400, "unsupported Transfer-Encoding");
+      if (version == "HTTP/1.0") fail(400, "Transfer-Encoding in an HTTP/1.0 message");
+      chunked = true;
+    }
+    if (!is_client_) {
+      request_keep_alive_header_ = iequals(connection, "keep-alive");
+    }
+    disconnect_on_finish_ = !can_keep_alive(start_line, headers) || close_after_response_;
+
+    if (params_.decompress && iequals(content_encoding, "gzip")) {
+      decompressor_ = std::make_unique<util::GzipDecompressor>();
+      const std::string ce(content_encoding);
+      headers.erase("Content-Encoding");
+      headers.add("X-Consumed-Content-Encoding", ce);
+    }
+
+    need_delegate_close = true;
+    {
+      auto f = call_delegate("headers_received",
+                             [&] { return delegate->headers_received(start_line, headers); });
+      if (f) co_await *f;
+    }
+    if (!stream_) {  // detached
+      need_delegate_close = false;
+      throw StreamClosedError();
+    }
+
+    bool skip_body = false;
+    int code = 0;
+    if (is_client_) {
+      code = std::get<ResponseStartLine>(start_line).code;
+      if (request_method_ == "HEAD" || code == 304 || code == 204 || (code >= 100 && code < 200)) {
+        skip_body = true;
+      }
+    } else if (!write_finished_ && version == "HTTP/1.1" && iequals(expect, "100-continue")) {
+      retrieve_quietly(stream_->write("HTTP/1.1 100 Continue\r\n\r\n"));
+    }
+    if (!skip_body) {
+      if (content_length && *content_length > max_body_size()) fail(413, "Content-Length too long");
+      if (params_.body_timeout && (chunked || (content_length && *content_length > 0) ||
+                                   (is_client_ && !content_length))) {
+        arm_timer(*params_.body_timeout);
+      }
+      if (content_length) {
+        if (*content_length > 0) {
+          co_await read_fixed_body(static_cast<std::size_t>(*content_length), delegate);
+        }
+      } else if (chunked) {
+        co_await read_chunked_body(delegate);
+      } else if (is_client_) {
+        co_await read_body_until_close(delegate);
+      }
+      if (decompressor_) co_await finish_decompression(delegate);
+      disarm_timer();
+    }
+    read_finished_ = true;
+    if (!write_finished_ || is_client_) {
+      need_delegate_close = false;
+      call_delegate("finish", [&] { delegate->finish(); });
+    }
+    if (!finish_future_.done() && stream_ && !stream_->closed()) {
+      const std::weak_ptr<bool> alive = alive_;
+      stream_->set_close_callback([this, alive] {
+        if (!alive.expired() && *alive.lock()) on_connection_close();
+      });
+      co_await finish_future_;
+    }
+    if (is_client_ && disconnect_on_finish_) close();
+    result = stream_ != nullptr && !stream_->closed() && !disconnect_on_finish_;
+  } catch (const HTTPInputErrorWithStatus& e) {
+    TORNADO_LOG_INFO(log::gen_log(), "Malformed HTTP message from {}: {}", context_.remote_ip,
+                     e.what());
+    error_status = e.status();
+  } catch (const HTTPInputError& e) {
+    TORNADO_LOG_INFO(log::gen_log(), "Malformed HTTP message from {}: {}", context_.remote_ip,
+                     e.what());
+    error_status = 400;
+  } catch (const StreamClosedError&) {
+  } catch (const iostream::UnsatisfiableReadError&) {
+  } catch (const DelegateError&) {
+    error_status = 500;
+  } catch (const std::exception& e) {
+    TORNADO_LOG_ERROR(log::app_log(), "Uncaught exception in HTTP message: {}", e.what());
+    error_status = 500;
+  }
+  disarm_timer();
+  idle_ = false;
+  if (error_status != 0) {
+    if (!is_client_) co_await write_error_response(error_status);
+    close();
+    result = false;
+  }
+  if (need_delegate_close) {
+    try {
+      delegate->on_connection_close();
+    } catch (...) {
+      TORNADO_LOG_EXCEPTION(log::app_log(), "Uncaught exception in on_connection_close");
+    }
+  }
+  clear_callbacks();
+  co_return result;
+}
+
+// ---- Output side.
+
+Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
+                                            const HTTPHeaders& headers, std::string chunk) {
+  std::string out;
+  out.reserve(256 + chunk.size());
+  bool add_connection_close = false;
+  bool add_keep_alive = false;
+  if (is_client_) {
+    const auto* rs = std::get_if<RequestStartLine>(&start_line);
+    if (rs == nullptr) throw std::invalid_argument("write_headers: client needs a request line");
+    if (bad_header_byte(rs->method) || bad_header_byte(rs->path)) {
+      throw HTTPOutputError("Newline in request line");
+    }
+    request_method_ = rs->method;
+    chunking_output_ = (rs->method == "POST" || rs->method == "PUT" || rs->method == "PATCH") &&
+                       !headers.contains("Content-Length") &&
+                       !headers.contains("Transfer-Encoding");
+    str_append(&out, rs->method, " ", rs->path, " HTTP/1.1\r\n");
+    expected_content_remaining_.reset();
+  } else {
+    const auto* rs = std::get_if<ResponseStartLine>(&start_line);
+    if (rs == nullptr) throw std::invalid_argument("write_headers: server needs a status line");
+    if (bad_header_byte(rs->reason)) throw HTTPOutputError("Newline in reason phrase");
+    const int code = rs->code;
+    const bool bodyless = code == 204 || code == 304 || (code >= 100 && code < 200);
+    chunking_output_ = request_version_ == "HTTP/1.1" && !bodyless &&
+                       !headers.contains("Content-Length") &&
+                       !headers.contains("Transfer-Encoding");
+    if (request_version_ == "HTTP/1.1" && disconnect_on_finish_ &&
+        !headers.contains("Connection")) {
+      add_connection_close = true;
+    }
+    if (request_version_ == "HTTP/1.0" && request_keep_alive_header_ && !disconnect_on_finish_ &&
+        !headers.contains("Connection")) {
+      add_keep_alive = true;
+    }
+    if (request_version_ != "HTTP/1.1" && !chunking_output_ && !bodyless &&
+        !headers.contains("Content-Length") && request_method_ != "HEAD") {
+      // An HTTP/1.0 response without a length ends at close.
+      disconnect_on_finish_ = true;
+      add_keep_alive = false;
+    }
+    str_append(&out, "HTTP/1.1 ", code, " ", rs->reason, "\r\n");
+    if (request_method_ == "HEAD" || bodyless) {
+      expected_content_remaining_ = 0;
+    } else if (auto cl = headers.get("Content-Length")) {
+      auto v = parse_content_length(*cl);
+      if (!v) throw HTTPOutputError("Malformed Content-Length");
+      expected_content_remaining_ = *v;
+    } else {
+      expected_content_remaining_.reset();
+    }
+  }
+  for (const auto& [name, value] : headers.get_all()) {
+    if (bad_header_byte(name) || bad_header_byte(value)) throw HTTPOutputError("Newline in header");
+    str_append(&out, name, ": ", value, "\r\n");
+  }
+  if (chunking_output_) out += "Transfer-Encoding: chunked\r\n";
+  if (add_connection_close) out += "Connection: close\r\n";
+  if (add_keep_alive) out += "Connection: Keep-Alive\r\n";
+  if (!is_client_ && params_.date_header && !headers.contains("Date")) {
+    str_append(&out, "Date: ", cached_date(), "\r\n");
+  }
+  out += "\r\n";
+  response_started_ = true;
+  if (!chunk.empty()) out += format_chunk(std::move(chunk));
+  if (!stream_ || stream_->closed()) {
+    Future<void> f;
+    f.set_exception(StreamClosedError());
+    return f;
+  }
+  pending_write_ = stream_->write(std::move(out));
+  return *pending_write_;
+}
+
+std::string HTTP1Connection::format_chunk(std::string chunk) {
+  if (expected_content_remaining_) {
+    if (chunk.size() > *expected_content_remaining_) {
+      if (stream_) stream_->close();
+      throw HTTPOutputError("Tried to write more data than Content-Length");
+    }
+    *expected_content_remaining_ -= chunk.size();
+  }
+  if (chunking_output_ && !chunk.empty()) {
+    char hex[24];
+    const int n = std::snprintf(hex, sizeof(hex), "%zx\r\n", chunk.size());
+    std::string out;
+    out.reserve(static_cast<std::size_t>(n) + chunk.size() + 2);
+    out.append(hex, static_cast<std::size_t>(n));
+    out += chunk;
+    out += "\r\n";
+    return out;
+  }
+  return chunk;
+}
+
+Future<void> HTTP1Connection::write(std::string chunk) {
+  std::string data = format_chunk(std::move(chunk));
+  if (!stream_ || stream_->closed()) {
+    Future<void> f;
+    f.set_exception(StreamClosedError());
+    return f;
+  }
+  if (data.empty()) return pending_write_ ? *pending_write_ : ready_future();
+  pending_write_ = stream_->write(std::move(data));
+  return *pending_write_;
+}
+
+void HTTP1Connection::finish() {
+  if (expected_content_remaining_ && *expected_content_remaining_ != 0 && stream_ &&
+      !stream_->closed()) {
+    const auto missing = *expected_content_remaining_;
+    stream_->close();
+    throw HTTPOutputError(
+        str_cat("Tried to write ", missing, " bytes less than Content-Length"));
+  }
+  if (chunking_output_ && stream_ && !stream_->closed()) {
+    pending_write_ = stream_->write("0\r\n\r\n");
+  }
+  write_finished_ = true;
+  // A response finished before its request was read: the rest of the request cannot be
+  // told from the next one (Tornado does the same).
+  if (!read_finished_) disconnect_on_finish_ = true;
+  if (!pending_write_ || pending_write_->done()) {
+    if (pending_write_) (void)pending_write_->exception();
+    finish_request();
+  } else {
+    const std::weak_ptr<bool> alive = alive_;
+    pending_write_->add_done_callback([this, alive](Future<void> f) {
+      if (!f.cancelled()) (void)f.exception();
+      if (!alive.expired() && *alive.lock()) finish_request();
+    });
+  }
+}
+
+void HTTP1Connection::finish_request() {
+  clear_callbacks();
+  if (!is_client_ && disconnect_on_finish_) {
+    close();
+    return;
+  }
+  if (!finish_future_.done()) finish_future_.set_result();
+}
+
+// ---------------------------------------------------------------------------------------
+// HTTP1ServerConnection
+
+HTTP1ServerConnection::HTTP1ServerConnection(std::shared_ptr<iostream::IOStream> stream,
+                                             HTTP1ConnectionParameters params,
+                                             httputil::RequestContext context)
+    : stream_(std::move(stream)), params_(std::move(params)), context_(std::move(context)) {
+  serving_future_.set_result();
+}
+
+HTTP1ServerConnection::~HTTP1ServerConnection() = default;
+
+void HTTP1ServerConnection::start_serving(httputil::HTTPServerConnectionDelegate* delegate) {
+  delegate_ = delegate;
+  // Responses go out in one write each; Nagle would only delay them.
+  stream_->set_nodelay(true);
+  serving_future_ = server_request_loop(shared_from_this());
+}
+
+bool HTTP1ServerConnection::input_pending() const {
+  if (!stream_ || stream_->closed()) return false;
+  if (stream_->read_buffer_size() > 0) return true;
+  int n = 0;
+  if (::ioctl(stream_->fileno(), FIONREAD, &n) != 0) return false;
+  return n > 0;
+}
+
+Future<void> HTTP1ServerConnection::close() {
+  if (stream_) stream_->close();
+  return serving_future_;
+}
+
+void HTTP1ServerConnection::close_when_idle() {
+  draining_ = true;
+  if (current_ == nullptr) return;
+  // Idle: waiting for a request with nothing received. A read that already completed
+  // (its coroutine not yet resumed) leaves the stream not reading: that data is served.
+  if (current_->idle() && stream_ && stream_->reading() && !input_pending()) {
+    stream_->close();
+  } else {
+    current_->set_close_after_response();
+  }
+}
+
+void HTTP1ServerConnection::abandon() {
+  delegate_ = nullptr;
+  if (stream_) stream_->close();
+}
+
+Future<void> HTTP1ServerConnection::server_request_loop(std::shared_ptr<HTTP1ServerConnection> self) {
+  std::string buffered;
+  bool detached = false;
+  try {
+    for (;;) {
+      if (self->delegate_ == nullptr || self->stream_->closed()) break;
+      if (self->draining_ && buffered.empty() && !self->input_pending()) break;
+      auto conn = std::make_unique<HTTP1Connection>(self->stream_, false, self->params_,
+                                                    self->context_, std::move(buffered));
+      buffered.clear();
+      if (self->draining_) conn->set_close_after_response();
+      std::unique_ptr<HTTPMessageDelegate> request_delegate =
+          self->delegate_->start_request(self.get(), conn.get());
+      self->current_ = conn.get();
+      const bool keep_going = co_await conn->read_response(request_delegate.get());
+      self->current_ = nullptr;
+      request_delegate.reset();
+      if (!conn->stream()) {
+        detached = true;
+        break;
+      }
+      if (!keep_going) break;
+      buffered = conn->take_buffered();
+    }
+  } catch (const StreamClosedError&) {
+  } catch (...) {
+    TORNADO_LOG_EXCEPTION(log::gen_log(), "Uncaught exception in HTTP server connection");
+  }
+  self->current_ = nullptr;
+  if (detached) {
+    self->stream_.reset();
+  } else if (self->stream_) {
+    self->stream_->close();
+  }
+  if (self->delegate_ != nullptr) {
+    auto* delegate = std::exchange(self->delegate_, nullptr);
+    delegate->on_close(self.get());
+  }
+}
+
+}  // namespace tornado::http1connection

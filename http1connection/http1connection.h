@@ -1,0 +1,231 @@
+// tornado::http1connection, Tornado's tornado.http1connection: the HTTP/1.x wire
+// protocol over an IOStream. HTTP1Connection carries one message exchange (request +
+// response) and is used by both servers and clients; HTTP1ServerConnection serves the
+// requests of one connection in sequence (keep-alive, pipelining).
+//
+// Framing is strict (RFC 9112): every malformed message gets its status (400, 413, 414,
+// 431, 505) and the connection is closed. See README.md for the full list.
+//
+// Threading: everything here belongs to the thread of the stream's IOLoop.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "concurrent/future.h"
+#include "httputil/httputil.h"
+#include "iostream/iostream.h"  // also brings ioloop::IOLoop (timers), see BUILD
+
+namespace tornado::util {
+class GzipDecompressor;
+}
+
+namespace tornado::http1connection {
+
+using concurrent::Future;
+
+// Limits and switches of a connection (Tornado's HTTP1ConnectionParameters).
+struct HTTP1ConnectionParameters {
+  // Close the connection after every message.
+  bool no_keep_alive = false;
+  // Largest body piece handed to data_received, and the read size.
+  std::size_t chunk_size = 65536;
+  // Largest header block (start line + fields): 431 above it.
+  std::size_t max_header_size = 65536;
+  // Largest request line (server side): 414 above it. Must be <= max_header_size.
+  std::size_t max_request_line_size = 16384;
+  // Seconds from a message's first byte to the end of its header block; the connection
+  // is closed (no response) when it expires. nullopt: none.
+  std::optional<double> header_timeout;
+  // Seconds a connection may wait for the first byte of a message (the keep-alive idle
+  // time); closed when it expires. nullopt: none.
+  std::optional<double> idle_timeout;
+  // Largest body, after de-chunking and after decompression: 413 above it. nullopt: the
+  // stream's max_buffer_size, as Tornado.
+  std::optional<std::size_t> max_body_size;
+  // Seconds for reading a whole body; closed when it expires. nullopt: none.
+  std::optional<double> body_timeout;
+  // Decompress "Content-Encoding: gzip" bodies before data_received (Tornado's
+  // decompress); the delegate sees X-Consumed-Content-Encoding instead.
+  bool decompress = false;
+  // Server side: add a Date header to responses that have none (cached per second).
+  bool date_header = true;
+};
+
+// Malformed input with the status a server answers it with (an HTTPInputError).
+class HTTPInputErrorWithStatus : public httputil::HTTPInputError {
+ public:
+  HTTPInputErrorWithStatus(int status, const std::string& what)
+      : httputil::HTTPInputError(what), status_(status) {}
+  int status() const { return status_; }
+
+ private:
+  int status_;
+};
+
+// One HTTP/1.x message exchange on a stream (Tornado's HTTP1Connection).
+//
+// Reading: read_response(delegate) reads one message (a request on the server side, a
+// response on the client side) and feeds it to the delegate. Writing: write_headers /
+// write / finish. The connection must outlive the read_response future and every
+// write future it returned; the delegate must outlive the read_response future.
+//
+// Bytes read past the end of the message (a pipelined next request) stay in the
+// connection's buffer: take_buffered() hands them to the next HTTP1Connection on the same
+// stream (HTTP1ServerConnection does that), or to whoever detach()es the stream.
+class HTTP1Connection : public httputil::HTTPConnection {
+ public:
+  // `buffered`: bytes already read from `stream` that precede anything still in it.
+  HTTP1Connection(std::shared_ptr<iostream::IOStream> stream, bool is_client,
+                  HTTP1ConnectionParameters params = {}, httputil::RequestContext context = {},
+                  std::string buffered = {});
+  ~HTTP1Connection() override;
+  HTTP1Connection(const HTTP1Connection&) = delete;
+  HTTP1Connection& operator=(const HTTP1Connection&) = delete;
+
+  // Reads one message into `delegate` (Tornado's read_response, used on both sides).
+  // Completes with true if the connection may carry another message, false if it was
+  // closed or detached. Never fails: malformed input is answered (server side) and the
+  // connection closed; a delegate exception is logged to app_log and answered with 500
+  // (server side, if no response started) before closing.
+  Future<bool> read_response(httputil::HTTPMessageDelegate* delegate);
+
+  // Called when the stream closes while the application owes a response (Tornado's
+  // set_close_callback).
+  void set_close_callback(std::function<void()> callback);
+  // Closes the stream; a pending exchange completes.
+  void close();
+  // Takes the stream away (e.g. for WebSocket); the connection does no more I/O. Bytes
+  // already read past the message are in take_buffered().
+  std::shared_ptr<iostream::IOStream> detach();
+  // Bytes read from the stream but not consumed by this message; empties the buffer.
+  std::string take_buffered();
+  // Per-message overrides (Tornado's set_body_timeout / set_max_body_size).
+  void set_body_timeout(double seconds) { params_.body_timeout = seconds; }
+  void set_max_body_size(std::size_t n) { params_.max_body_size = n; }
+  // After this message the connection closes (server side adds "Connection: close" if
+  // the response has not started). Used by graceful shutdown.
+  void set_close_after_response();
+
+  // HTTPConnection. write_headers throws HTTPOutputError for a CR/LF/NUL in a header and
+  // std::invalid_argument for the wrong kind of start line; write throws HTTPOutputError
+  // beyond Content-Length (closing the stream); finish throws HTTPOutputError if fewer
+  // bytes than Content-Length were written (closing the stream). Write futures fail with
+  // StreamClosedError if the stream closed.
+  Future<void> write_headers(const httputil::StartLine& start_line,
+                             const httputil::HTTPHeaders& headers, std::string chunk = {}) override;
+  Future<void> write(std::string chunk) override;
+  void finish() override;
+  const httputil::RequestContext& context() const override { return context_; }
+  // The context, for httpserver's X-Forwarded-* rewriting.
+  httputil::RequestContext& mutable_context() { return context_; }
+
+  // True while waiting for the first byte of a message with nothing buffered (the
+  // connection can be closed without losing a request).
+  bool idle() const { return idle_; }
+  // True once write_headers ran.
+  bool response_started() const { return response_started_; }
+  const std::shared_ptr<iostream::IOStream>& stream() const { return stream_; }
+
+ private:
+  Future<bool> read_message(httputil::HTTPMessageDelegate* delegate);
+  Future<void> read_fixed_body(std::size_t length, httputil::HTTPMessageDelegate* delegate);
+  Future<void> read_chunked_body(httputil::HTTPMessageDelegate* delegate);
+  Future<void> read_body_until_close(httputil::HTTPMessageDelegate* delegate);
+  Future<std::size_t> read_line(std::size_t max_length);
+  Future<void> fill_to(std::size_t n);
+  Future<void> deliver(httputil::HTTPMessageDelegate* delegate, std::string chunk);
+  Future<void> finish_decompression(httputil::HTTPMessageDelegate* delegate);
+  Future<void> write_error_response(int status);
+  void append_read(std::string data);
+  std::string take(std::size_t n);
+  std::size_t available() const { return buf_.size() - pos_; }
+  void arm_timer(double seconds);
+  void disarm_timer();
+  void on_connection_close();
+  void finish_request();
+  void clear_callbacks();
+  std::string format_chunk(std::string chunk);
+  std::size_t max_body_size() const;
+  bool can_keep_alive(const httputil::StartLine& start_line,
+                      const httputil::HTTPHeaders& headers) const;
+
+  std::shared_ptr<iostream::IOStream> stream_;
+  bool is_client_;
+  HTTP1ConnectionParameters params_;
+  httputil::RequestContext context_;
+  std::string buf_;
+  std::size_t pos_ = 0;
+  std::size_t read_size_;
+
+  // Message state.
+  std::string request_method_;
+  std::string request_version_;
+  bool request_keep_alive_header_ = false;  // HTTP/1.0 "Connection: keep-alive"
+  bool disconnect_on_finish_ = false;
+  bool close_after_response_ = false;
+  bool chunking_output_ = false;
+  std::optional<std::uint64_t> expected_content_remaining_;
+  bool response_started_ = false;
+  bool read_finished_ = false;
+  bool write_finished_ = false;
+  bool idle_ = false;
+  std::uint64_t body_received_ = 0;
+  std::unique_ptr<util::GzipDecompressor> decompressor_;
+  std::uint64_t decompressed_ = 0;
+  std::optional<Future<void>> pending_write_;
+  Future<void> finish_future_;
+  std::function<void()> close_callback_;
+  std::optional<ioloop::TimeoutHandle> timer_;
+  ioloop::IOLoop* loop_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+// Serves the requests of one connection in sequence (Tornado's HTTP1ServerConnection):
+// pipelined requests are answered in order. Create with std::make_shared.
+class HTTP1ServerConnection : public httputil::HTTPServerConnection,
+                              public std::enable_shared_from_this<HTTP1ServerConnection> {
+ public:
+  HTTP1ServerConnection(std::shared_ptr<iostream::IOStream> stream,
+                        HTTP1ConnectionParameters params = {},
+                        httputil::RequestContext context = {});
+  ~HTTP1ServerConnection() override;
+
+  // Starts serving requests to `delegate` (start_request per request, on_close at the
+  // end). The delegate must outlive serving_future(); the connection keeps itself alive
+  // until then.
+  void start_serving(httputil::HTTPServerConnectionDelegate* delegate);
+  // Completes when serving ended (the connection closed).
+  Future<void> serving_future() const { return serving_future_; }
+  // Closes the stream; completes when serving ended (Tornado's close).
+  Future<void> close();
+  // Graceful close: closes now if the connection is between requests with nothing
+  // received, else after the response to the request in progress (and to any request
+  // already received behind it).
+  void close_when_idle();
+  // Forgets the delegate (the server is going away) and closes the stream.
+  void abandon();
+  const std::shared_ptr<iostream::IOStream>& stream() const { return stream_; }
+
+ private:
+  static Future<void> server_request_loop(std::shared_ptr<HTTP1ServerConnection> self);
+  bool input_pending() const;
+
+  std::shared_ptr<iostream::IOStream> stream_;
+  HTTP1ConnectionParameters params_;
+  httputil::RequestContext context_;
+  httputil::HTTPServerConnectionDelegate* delegate_ = nullptr;
+  HTTP1Connection* current_ = nullptr;
+  bool draining_ = false;
+  Future<void> serving_future_;
+};
+
+// The reason phrase of a status code ("Not Found"), "Unknown" if none.
+std::string_view reason_phrase(int code);
+
+}  // namespace tornado::http1connection

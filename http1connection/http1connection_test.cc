@@ -1,0 +1,720 @@
+// Tests for HTTP1Connection / HTTP1ServerConnection (server side), after Tornado's
+// tornado/test/http1connection_test.py and the framing parts of httpserver_test.py, over
+// raw sockets so every byte is exact: every framing error gets its status and the
+// connection closed; keep-alive rules for HTTP/1.0 and 1.1; pipelining; chunked in and
+// out; gzip request bodies; 100-continue; limits; timeouts; delegate exceptions; a
+// seeded fuzz test.
+#include "http1connection/http1connection.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <memory>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "concurrent/future.h"
+#include "gen/gen.h"
+#include "gtest/gtest.h"
+#include "httputil/httputil.h"
+#include "ioloop/ioloop.h"
+#include "iostream/iostream.h"
+#include "log/log.h"
+#include "netutil/netutil.h"
+#include "tcpserver/tcpserver.h"
+#include "testing/testing.h"
+
+namespace tornado::http1connection {
+namespace {
+
+using concurrent::Future;
+using httputil::HTTPHeaders;
+using httputil::HTTPMessageDelegate;
+using httputil::RequestStartLine;
+using httputil::ResponseStartLine;
+using httputil::StartLine;
+using iostream::IOStream;
+using iostream::StreamClosedError;
+using netutil::SocketAddress;
+
+std::unique_ptr<IOStream> plain_client(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const auto addr = SocketAddress::from_ip("127.0.0.1", port);
+  if (::connect(fd, addr.sockaddr_ptr(), addr.length) != 0) {
+    ::close(fd);
+    throw std::system_error(errno, std::generic_category(), "connect");
+  }
+  return std::make_unique<IOStream>(fd);
+}
+
+// Answers "<method> <path> <body>" with Content-Length, or special paths.
+class EchoRequest : public HTTPMessageDelegate {
+ public:
+  explicit EchoRequest(HTTP1Connection* conn, int* closes, std::string* log)
+      : conn_(conn), closes_(closes), log_(log) {}
+  std::optional<Future<void>> headers_received(const StartLine& sl,
+                                               const HTTPHeaders& headers) override {
+    start_ = std::get<RequestStartLine>(sl);
+    headers_ = headers;
+    if (start_.path == "/throw-headers") throw std::runtime_error("boom in headers");
+    return std::nullopt;
+  }
+  std::optional<Future<void>> data_received(std::string chunk) override {
+    body_ += chunk;
+    return std::nullopt;
+  }
+  void finish() override {
+    const std::string& p = start_.path;
+    if (p == "/throw") throw std::runtime_error("boom");
+    if (p == "/chunked") {
+      (void)conn_->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"}, HTTPHeaders{});
+      (void)conn_->write("abc");
+      (void)conn_->write("de");
+      conn_->finish();
+      return;
+    }
+    if (p == "/toomuch") {
+      try {
+        (void)conn_->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"},
+                             HTTPHeaders{{"Content-Length", "2"}}, "abc");
+      } catch (const httputil::HTTPOutputError& e) {
+        *log_ += std::string("output error: ") + e.what();
+      }
+      return;
+    }
+    if (p == "/tooshort") {
+      (void)conn_->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"},
+                           HTTPHeaders{{"Content-Length", "5"}}, "abc");
+      try {
+        conn_->finish();
+      } catch (const httputil::HTTPOutputError& e) {
+        *log_ += std::string("output error: ") + e.what();
+      }
+      return;
+    }
+    std::string out = start_.method + " " + p + " " + body_;
+    if (auto ce = headers_.get("X-Consumed-Content-Encoding")) out += " consumed=" + *ce;
+    HTTPHeaders h{{"Content-Length", std::to_string(out.size())}};
+    (void)conn_->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"}, h, out);
+    conn_->finish();
+  }
+  void on_connection_close() override { ++*closes_; }
+
+ private:
+  HTTP1Connection* conn_;
+  int* closes_;
+  std::string* log_;
+  RequestStartLine start_;
+  HTTPHeaders headers_;
+  std::string body_;
+};
+
+class EchoServer : public tcpserver::TCPServer, public httputil::HTTPServerConnectionDelegate {
+ public:
+  explicit EchoServer(HTTP1ConnectionParameters params = {}) : params_(params) {
+    listen(0, "127.0.0.1");
+  }
+  ~EchoServer() override {
+    for (auto& c : conns_) c->abandon();
+  }
+  int port() const { return SocketAddress::local_of(sockets().at(0)).port(); }
+  Future<void> handle_stream(std::shared_ptr<IOStream> stream, SocketAddress address) override {
+    auto conn = std::make_shared<HTTP1ServerConnection>(
+        stream, params_, httputil::RequestContext{address.host(), "http"});
+    conns_.push_back(conn);
+    conn->start_serving(this);
+    Future<void> f;
+    f.set_result();
+    return f;
+  }
+  std::unique_ptr<HTTPMessageDelegate> start_request(httputil::HTTPServerConnection*,
+                                                     httputil::HTTPConnection* c) override {
+    ++started;
+    return std::make_unique<EchoRequest>(static_cast<HTTP1Connection*>(c), &delegate_closes,
+                                         &log);
+  }
+  void on_close(httputil::HTTPServerConnection*) override { ++closed; }
+
+  int started = 0;
+  int closed = 0;
+  int delegate_closes = 0;
+  std::string log;
+  HTTP1ConnectionParameters params_;
+  std::vector<std::shared_ptr<HTTP1ServerConnection>> conns_;
+};
+
+// Sends `request`, returns everything until the server closes.
+Future<std::string> exchange(int port, std::string request) {
+  auto client = plain_client(port);
+  co_await client->write(std::move(request));
+  std::string got;
+  try {
+    got = co_await client->read_until_close();
+  } catch (const StreamClosedError&) {
+  }
+  co_return got;
+}
+
+int status_of(const std::string& response) {
+  if (response.size() < 12 || response.compare(0, 9, "HTTP/1.1 ") != 0) return -1;
+  return std::stoi(response.substr(9, 3));
+}
+
+// Reads one response with Content-Length from a keep-alive stream.
+Future<std::string> read_response(IOStream* client) {
+  std::string head = co_await client->read_until("\r\n\r\n");
+  const auto p = head.find("Content-Length: ");
+  std::string body;
+  if (p != std::string::npos) {
+    const std::size_t n = std::stoul(head.substr(p + 16, head.find("\r\n", p) - p - 16));
+    if (n > 0) body = co_await client->read_bytes(n);
+  }
+  co_return head + body;
+}
+
+std::string body_of(const std::string& response) {
+  const auto p = response.find("\r\n\r\n");
+  return p == std::string::npos ? "" : response.substr(p + 4);
+}
+
+std::string gzip(const std::string& data) {
+  z_stream z{};
+  deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
+  std::string out(compressBound(data.size()) + 64, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = data.size();
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = out.size();
+  deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+class HTTP1ConnectionTest : public testing::AsyncTestCase {};
+
+ASYNC_TEST_F(HTTP1ConnectionTest, SimpleGetWithConnectionClose) {
+  EchoServer server;
+  std::string r = co_await exchange(server.port(),
+                                    "GET /hi HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(status_of(r), 200) << r;
+  EXPECT_EQ(body_of(r), "GET /hi ");
+  EXPECT_NE(r.find("\r\nConnection: close\r\n"), std::string::npos) << r;
+  EXPECT_NE(r.find("\r\nDate: "), std::string::npos) << r;
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, KeepAliveHTTP11) {
+  EchoServer server;
+  auto client = plain_client(server.port());
+  for (int i = 0; i < 3; ++i) {
+    co_await client->write("GET /" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n");
+    std::string r = co_await read_response(client.get());
+    EXPECT_EQ(body_of(r), "GET /" + std::to_string(i) + " ");
+    EXPECT_EQ(r.find("Connection:"), std::string::npos) << r;
+  }
+  EXPECT_EQ(server.conns_.size(), 1u);
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, HTTP10ClosesWithoutKeepAlive) {
+  EchoServer server;
+  std::string r = co_await exchange(server.port(), "GET / HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(status_of(r), 200) << r;
+  EXPECT_EQ(body_of(r), "GET / ");
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, HTTP10KeepAlive) {
+  EchoServer server;
+  auto client = plain_client(server.port());
+  co_await client->write("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  std::string r = co_await read_response(client.get());
+  EXPECT_NE(r.find("\r\nConnection: Keep-Alive\r\n"), std::string::npos) << r;
+  co_await client->write("GET /b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+  r = co_await read_response(client.get());
+  EXPECT_EQ(body_of(r), "GET /b ");
+  // HTTP/1.0 POST with a body but without keep-alive: closed after the response.
+  co_await client->write("POST /c HTTP/1.0\r\nContent-Length: 2\r\n\r\nxy");
+  std::string rest = co_await client->read_until_close();
+  EXPECT_EQ(body_of(rest), "POST /c xy");
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, NoKeepAliveParameter) {
+  HTTP1ConnectionParameters p;
+  p.no_keep_alive = true;
+  EchoServer server(p);
+  std::string r = co_await exchange(server.port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(status_of(r), 200);
+  EXPECT_NE(r.find("Connection: close"), std::string::npos);
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, PipelinedRequestsAnsweredInOrder) {
+  EchoServer server;
+  std::string r = co_await exchange(
+      server.port(),
+      "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"
+      "POST /2 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+      "GET /3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  const auto a = r.find("GET /1 ");
+  const auto b = r.find("POST /2 hello");
+  const auto c = r.find("GET /3 ");
+  CO_ASSERT_NE(a, std::string::npos) << r;
+  CO_ASSERT_NE(b, std::string::npos) << r;
+  CO_ASSERT_NE(c, std::string::npos) << r;
+  EXPECT_LT(a, b);
+  EXPECT_LT(b, c);
+  EXPECT_EQ(server.started, 3);
+}
+
+struct FramingCase {
+  const char* name;
+  std::string request;
+  int status;
+};
+
+ASYNC_TEST_F(HTTP1ConnectionTest, FramingErrorsGetStatusAndClose) {
+  HTTP1ConnectionParameters p;
+  p.max_header_size = 4096;
+  p.max_request_line_size = 2048;
+  p.max_body_size = 100;
+  EchoServer server(p);
+  const std::string big_target(3000, 'a');
+  const std::vector<FramingCase> cases = {
+      {"no host 1.1", "GET / HTTP/1.1\r\n\r\n", 400},
+      {"two hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
+      {"two hosts 1.0", "GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n", 400},
+      {"dup CL", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx", 400},
+      {"CL list", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1, 1\r\n\r\nx", 400},
+      {"CL conflict", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1, 2\r\n\r\nx", 400},
+      {"CL negative", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400},
+      {"CL plus", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +1\r\n\r\nx", 400},
+      {"CL hex", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x1\r\n\r\nx", 400},
+      {"CL overflow", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400},
+      {"CL empty", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: \r\n\r\n", 400},
+      {"TE gzip", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 400},
+      {"TE gzip,chunked", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 400},
+      {"TE chunked,gzip", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400},
+      {"TE twice", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+      {"TE and CL", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n", 400},
+      {"TE in 1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
+      {"chunk size sign", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n+1\r\nx\r\n0\r\n\r\n", 400},
+      {"chunk size neg", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\nx\r\n0\r\n\r\n", 400},
+      {"chunk size space", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n 1\r\nx\r\n0\r\n\r\n", 400},
+      {"chunk size trailing space", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1 \r\nx\r\n0\r\n\r\n", 400},
+      {"chunk size 0x", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0x1\r\nx\r\n0\r\n\r\n", 400},
+      {"chunk size overflow", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000001\r\nx\r\n", 400},
+      {"chunk size empty", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n\r\nx\r\n", 400},
+      {"chunk bare LF", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\nx\r\n0\r\n\r\n", 400},
+      {"chunk no CRLF after data", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxy0\r\n\r\n", 400},
+      {"bad trailer", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nbad trailer\r\n\r\n", 400},
+      {"obs-fold", "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n c\r\n\r\n", 400},
+      {"ctl in value", std::string("GET / HTTP/1.1\r\nHost: a\r\nX-A: b\x01") + "c\r\n\r\n", 400},
+      {"nul in value", std::string("GET / HTTP/1.1\r\nHost: a\r\nX-A: b") + std::string(1, '\0') + "c\r\n\r\n", 400},
+      {"space in name", "GET / HTTP/1.1\r\nHost: a\r\nX A: b\r\n\r\n", 400},
+      {"space before colon", "GET / HTTP/1.1\r\nHost: a\r\nX-A : b\r\n\r\n", 400},
+      {"no colon", "GET / HTTP/1.1\r\nHost: a\r\nnocolon\r\n\r\n", 400},
+      {"bare CR", "GET / HTTP/1.1\r\nHost: a\rX: y\r\n\r\n", 400},
+      {"double space", "GET  / HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+      {"no version", "GET /\r\nHost: a\r\n\r\n", 400},
+      {"extra token", "GET / HTTP/1.1 x\r\nHost: a\r\n\r\n", 400},
+      {"lowercase version", "GET / http/1.1\r\nHost: a\r\n\r\n", 400},
+      {"garbage", "\x16\x03\x01\x02\x01\xfc\x03\x03\r\n\r\n", 400},
+      {"HTTP/2.0", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505},
+      {"HTTP/3.0", "GET / HTTP/3.0\r\nHost: a\r\n\r\n", 505},
+      {"long target", "GET /" + big_target + " HTTP/1.1\r\nHost: a\r\n\r\n", 414},
+      {"long target unterminated", "GET /" + big_target, 414},
+      {"big header block", "GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(5000, 'b') + "\r\n\r\n", 431},
+      {"big header unterminated", "GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(5000, 'b'), 431},
+      {"CL too big", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n", 413},
+      {"chunked too big", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n65\r\n", 413},
+      {"chunked sum too big", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n32\r\n" + std::string(50, 'x') + "\r\n33\r\n", 413},
+  };
+  for (const auto& c : cases) {
+    std::string r = co_await exchange(server.port(), c.request);
+    EXPECT_EQ(status_of(r), c.status) << c.name << ": " << r;
+    if (c.status != 200) {
+      EXPECT_NE(r.find("Connection: close\r\n"), std::string::npos) << c.name;
+      EXPECT_NE(r.find("Content-Length: 0\r\n"), std::string::npos) << c.name;
+    }
+  }
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, LongTargetsWork) {
+  EchoServer server;  // default limit 16 KiB
+  const std::string target = "/" + std::string(8000, 'a');
+  std::string r = co_await exchange(server.port(),
+                                    "GET " + target + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(status_of(r), 200);
+  EXPECT_EQ(body_of(r), "GET " + target + " ");
+  const std::string too_long = "/" + std::string(16385, 'a');
+  r = co_await exchange(server.port(), "GET " + too_long + " HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_EQ(status_of(r), 414);
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, LeadingEmptyLinesIgnored) {
+  EchoServer server;
+  std::string r = co_await exchange(server.port(),
+                                    "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(status_of(r), 200) << r;
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, ChunkedUploadWithExtensionsAndTrailers) {
+  EchoServer server;
+  std::string r = co_await exchange(
+      server.port(),
+      "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\nConnection: close\r\n\r\n"
+      "5;name=value\r\nhello\r\n"
+      "1\r\n \r\n"
+      "A\r\n0123456789\r\n"
+      "0\r\nX-Trailer: yes\r\n\r\n");
+  EXPECT_EQ(status_of(r), 200) << r;
+  EXPECT_EQ(body_of(r), "POST /up hello 0123456789");
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, ChunkedUploadByteByByte) {
+  EchoServer server;
+  auto client = plain_client(server.port());
+  const std::string req =
+      "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+      "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+  for (char c : req) {
+    co_await client->write(std::string(1, c));
+    co_await gen::moment;
+  }
+  std::string r = co_await client->read_until_close();
+  EXPECT_EQ(body_of(r), "POST /up abcde");
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, ChunkedResponse) {
+  EchoServer server;
+  std::string r = co_await exchange(server.port(),
+                                    "GET /chunked HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  EXPECT_NE(r.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << r;
+  EXPECT_EQ(body_of(r), "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+  // HTTP/1.0 gets no chunking: the body ends at close.
+  r = co_await exchange(server.port(), "GET /chunked HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(r.find("Transfer-Encoding"), std::string::npos) << r;
+  EXPECT_EQ(body_of(r), "abcde");
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, ContentLengthCheckedOnOutput) {
+  EchoServer server;
+  std::string r = co_await exchange(server.port(), "GET /toomuch HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_NE(server.log.find("more data than Content-Length"), std::string::npos) << server.log;
+  r = co_await exchange(server.port(), "GET /tooshort HTTP/1.1\r\nHost: a\r\n\r\n");
+  EXPECT_NE(server.log.find("2 bytes less than Content-Length"), std::string::npos) << server.log;
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, GzipRequestBody) {
+  HTTP1ConnectionParameters p;
+  p.decompress = true;
+  p.max_body_size = 100000;
+  EchoServer server(p);
+  const std::string plain(5000, 'z');
+  const std::string z = gzip(plain);
+  std::string r = co_await exchange(
+      server.port(), "POST /gz HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\nConnection: close\r\n"
+                     "Content-Length: " + std::to_string(z.size()) + "\r\n\r\n" + z);
+  EXPECT_EQ(body_of(r), "POST /gz " + plain + " consumed=gzip");
+  // Corrupt gzip: 400.
+  r = co_await exchange(server.port(),
+                        "POST /gz HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\n"
+                        "Content-Length: 10\r\n\r\nnot gzip!!");
+  EXPECT_EQ(status_of(r), 400) << r;
+  // Truncated gzip: 400.
+  r = co_await exchange(server.port(),
+                        "POST /gz HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\n"
+                        "Content-Length: " + std::to_string(z.size() - 4) + "\r\n\r\n" +
+                            z.substr(0, z.size() - 4));
+  EXPECT_EQ(status_of(r), 400) << r;
+  // A bomb: decompresses beyond max_body_size -> 413.
+  const std::string bomb = gzip(std::string(1000000, 'a'));
+  r = co_await exchange(server.port(),
+                        "POST /gz HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\n"
+                        "Content-Length: " + std::to_string(bomb.size()) + "\r\n\r\n" + bomb);
+  EXPECT_EQ(status_of(r), 413) << r;
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, GzipNotDecompressedByDefault) {
+  EchoServer server;
+  const std::string z = gzip("abc");
+  std::string r = co_await exchange(
+      server.port(), "POST /gz HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\nConnection: close\r\n"
+                     "Content-Length: " + std::to_string(z.size()) + "\r\n\r\n" + z);
+  EXPECT_EQ(body_of(r), "POST /gz " + z);
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, ExpectContinue) {
+  EchoServer server;
+  auto client = plain_client(server.port());
+  co_await client->write(
+      "POST /e HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+  std::string interim = co_await client->read_until("\r\n\r\n");
+  EXPECT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n");
+  co_await client->write("body");
+  std::string r = co_await read_response(client.get());
+  EXPECT_EQ(body_of(r), "POST /e body");
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, IdleTimeoutCloses) {
+  HTTP1ConnectionParameters p;
+  p.idle_timeout = 0.05;
+  EchoServer server(p);
+  auto client = plain_client(server.port());
+  std::string r = co_await client->read_until_close();  // closed without a response
+  EXPECT_EQ(r, "");
+  // After a response, the keep-alive wait is idle time too.
+  auto client2 = plain_client(server.port());
+  co_await client2->write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  r = co_await client2->read_until_close();
+  EXPECT_EQ(status_of(r), 200);
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, HeaderTimeoutCloses) {
+  HTTP1ConnectionParameters p;
+  p.header_timeout = 0.05;
+  EchoServer server(p);
+  auto client = plain_client(server.port());
+  co_await client->write("GET / HTTP/1.1\r\nHost: a\r\n");  // never finished
+  std::string r = co_await client->read_until_close();
+  EXPECT_EQ(r, "");
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, BodyTimeoutCloses) {
+  HTTP1ConnectionParameters p;
+  p.body_timeout = 0.05;
+  EchoServer server(p);
+  auto client = plain_client(server.port());
+  co_await client->write("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc");
+  std::string r = co_await client->read_until_close();
+  EXPECT_EQ(r, "");
+  while (server.delegate_closes < 1) co_await gen::moment;
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, DelegateExceptionGives500AndServerGoesOn) {
+  EchoServer server;
+  {
+    testing::ExpectLog expect(log::app_log(), "Uncaught exception in HTTP delegate");
+    std::string r = co_await exchange(server.port(), "GET /throw HTTP/1.1\r\nHost: a\r\n\r\n");
+    EXPECT_EQ(status_of(r), 500) << r;
+    r = co_await exchange(server.port(), "GET /throw-headers HTTP/1.1\r\nHost: a\r\n\r\n");
+    EXPECT_EQ(status_of(r), 500) << r;
+  }
+  std::string r = co_await exchange(server.port(),
+                                    "GET /ok HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(body_of(r), "GET /ok ");
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, PeerClosesMidBodyTellsDelegate) {
+  EchoServer server;
+  {
+    auto client = plain_client(server.port());
+    co_await client->write("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc");
+    while (server.started < 1) co_await gen::moment;
+  }
+  while (server.delegate_closes < 1 || server.closed < 1) co_await gen::moment;
+}
+
+// A header block of many small fields just under the limit parses (linear work).
+ASYNC_TEST_F(HTTP1ConnectionTest, LargeHeaderBlockWithinLimit) {
+  HTTP1ConnectionParameters p;
+  p.max_header_size = 1 << 20;
+  EchoServer server(p);
+  std::string req = "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n";
+  while (req.size() < (1 << 20) - 100) req += "X-F: v\r\n";
+  req += "\r\n";
+  std::string r = co_await exchange(server.port(), req);
+  EXPECT_EQ(status_of(r), 200);
+}
+
+// Seeded fuzz: mutated requests never crash or hang the server; each gets a response or
+// a close.
+ASYNC_TEST_F_TIMEOUT(HTTP1ConnectionTest, FuzzMutatedRequests, 60) {
+  HTTP1ConnectionParameters p;
+  p.header_timeout = 0.02;
+  p.idle_timeout = 0.02;
+  p.body_timeout = 0.02;
+  p.max_body_size = 1000;
+  EchoServer server(p);
+  std::mt19937 rng(12345);
+  const std::vector<std::string> seeds = {
+      "GET /a?b=c HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello",
+      "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+      "5\r\nhello\r\n0\r\n\r\n",
+  };
+  const std::string alphabet("\r\n :;,0123456789abcdefABCDEF\t\x7f\0-+/HTTP", 38);
+  for (int i = 0; i < 300; ++i) {
+    std::string req = seeds[rng() % seeds.size()];
+    const int edits = 1 + rng() % 4;
+    for (int e = 0; e < edits; ++e) {
+      const std::size_t at = rng() % req.size();
+      switch (rng() % 3) {
+        case 0: req[at] = alphabet[rng() % alphabet.size()]; break;
+        case 1: req.erase(at, 1); break;
+        default: req.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+      }
+    }
+    std::string r = co_await exchange(server.port(), req);
+    const int s = status_of(r);
+    EXPECT_TRUE(r.empty() || s == 200 || s == 400 || s == 413 || s == 414 || s == 431 ||
+                s == 505)
+        << "case " << i << ": " << r;
+  }
+}
+
+
+// ---- Client side (Tornado's HTTP1Connection with is_client=True, as simple_httpclient
+// uses it).
+
+namespace client {
+
+class Collect : public HTTPMessageDelegate {
+ public:
+  std::optional<Future<void>> headers_received(const StartLine& sl,
+                                               const HTTPHeaders& headers) override {
+    start = std::get<ResponseStartLine>(sl);
+    this->headers = headers;
+    return std::nullopt;
+  }
+  std::optional<Future<void>> data_received(std::string chunk) override {
+    body += chunk;
+    return std::nullopt;
+  }
+  void finish() override { finished = true; }
+  void on_connection_close() override { closed = true; }
+  ResponseStartLine start;
+  HTTPHeaders headers;
+  std::string body;
+  bool finished = false;
+  bool closed = false;
+};
+
+// A server that answers every connection with fixed bytes and closes.
+class CannedServer : public tcpserver::TCPServer {
+ public:
+  explicit CannedServer(std::string reply) : reply_(std::move(reply)) { listen(0, "127.0.0.1"); }
+  int port() const { return SocketAddress::local_of(sockets().at(0)).port(); }
+  Future<void> handle_stream(std::shared_ptr<IOStream> stream, SocketAddress) override {
+    try {
+      co_await stream->read_until("\r\n\r\n");
+      co_await stream->write(reply_);
+    } catch (const StreamClosedError&) {
+    }
+    stream->close();
+  }
+  std::string reply_;
+};
+
+std::shared_ptr<IOStream> connect(int port) { return std::shared_ptr<IOStream>(plain_client(port)); }
+
+}  // namespace client
+
+ASYNC_TEST_F(HTTP1ConnectionTest, ClientKeepAliveAgainstOurServer) {
+  EchoServer server;
+  auto stream = client::connect(server.port());
+  std::string leftover;
+  for (int i = 0; i < 2; ++i) {
+    HTTP1Connection conn(stream, true, {}, {}, std::move(leftover));
+    const std::string body = "req" + std::to_string(i);
+    {
+      Future<void> w = conn.write_headers(RequestStartLine{"POST", "/c", "HTTP/1.1"},
+                                HTTPHeaders{{"Host", "a"}, {"Content-Length", std::to_string(body.size())}},
+                                body);
+      co_await w;
+    }
+    conn.finish();
+    client::Collect d;
+    const bool keep = co_await conn.read_response(&d);
+    EXPECT_TRUE(keep);
+    EXPECT_TRUE(d.finished);
+    EXPECT_EQ(d.start.code, 200);
+    EXPECT_EQ(d.body, "POST /c " + body);
+    leftover = conn.take_buffered();
+  }
+  EXPECT_EQ(server.conns_.size(), 1u);
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, ClientChunkedRequestAndResponse) {
+  EchoServer server;
+  auto stream = client::connect(server.port());
+  HTTP1Connection conn(stream, true);
+  // POST without Content-Length: the client chunks its body.
+  {
+    Future<void> w = conn.write_headers(RequestStartLine{"POST", "/up", "HTTP/1.1"}, HTTPHeaders{{"Host", "a"}});
+    co_await w;
+  }
+  co_await conn.write("ab");
+  co_await conn.write("cd");
+  conn.finish();
+  client::Collect d;
+  co_await conn.read_response(&d);
+  EXPECT_EQ(d.body, "POST /up abcd");
+  HTTP1Connection conn2(stream, true, {}, {}, conn.take_buffered());
+  {
+    Future<void> w = conn2.write_headers(RequestStartLine{"GET", "/chunked", "HTTP/1.1"}, HTTPHeaders{{"Host", "a"}});
+    co_await w;
+  }
+  conn2.finish();
+  client::Collect d2;
+  co_await conn2.read_response(&d2);
+  EXPECT_EQ(d2.body, "abcde");  // de-chunked
+  EXPECT_EQ(d2.headers.get("Transfer-Encoding", ""), "chunked");
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, ClientBodyUntilClose) {
+  client::CannedServer server("HTTP/1.0 200 OK\r\nX: y\r\n\r\nuntil close");
+  HTTP1Connection conn(client::connect(server.port()), true);
+  {
+    Future<void> w = conn.write_headers(RequestStartLine{"GET", "/", "HTTP/1.1"}, HTTPHeaders{{"Host", "a"}});
+    co_await w;
+  }
+  conn.finish();
+  client::Collect d;
+  const bool keep = co_await conn.read_response(&d);
+  EXPECT_FALSE(keep);
+  EXPECT_TRUE(d.finished);
+  EXPECT_EQ(d.body, "until close");
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, ClientHeadAnd204HaveNoBody) {
+  for (const char* reply : {"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n",
+                            "HTTP/1.1 204 No Content\r\n\r\n",
+                            "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n"}) {
+    client::CannedServer server(reply);
+    HTTP1Connection conn(client::connect(server.port()), true);
+    {
+      Future<void> w = conn.write_headers(RequestStartLine{"HEAD", "/", "HTTP/1.1"}, HTTPHeaders{{"Host", "a"}});
+      co_await w;
+    }
+    conn.finish();
+    client::Collect d;
+    co_await conn.read_response(&d);
+    EXPECT_TRUE(d.finished) << reply;
+    EXPECT_EQ(d.body, "") << reply;
+  }
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, ClientRejectsMalformedResponses) {
+  for (const char* reply : {"HTTP/1.1 2000 OK\r\n\r\n", "garbage\r\n\r\n",
+                            "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nx",
+                            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"}) {
+    client::CannedServer server(reply);
+    HTTP1Connection conn(client::connect(server.port()), true);
+    {
+      Future<void> w = conn.write_headers(RequestStartLine{"GET", "/", "HTTP/1.1"}, HTTPHeaders{{"Host", "a"}});
+      co_await w;
+    }
+    conn.finish();
+    client::Collect d;
+    const bool keep = co_await conn.read_response(&d);
+    EXPECT_FALSE(keep) << reply;
+    EXPECT_FALSE(d.finished) << reply;
+    EXPECT_TRUE(conn.stream()->closed()) << reply;
+  }
+}
+
+}  // namespace
+}  // namespace tornado::http1connection

@@ -1,0 +1,436 @@
+// Tests for HTTPServer, after Tornado's tornado/test/httpserver_test.py: request callback
+// and delegate forms, xheaders (XHeaderTest), options (max_body_size, decompression,
+// idle timeout, no_keep_alive), close_all_connections, graceful shutdown under load,
+// a throwing callback, and real clients (curl, python http.client, requests, h11).
+#include "httpserver/httpserver.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include "concurrent/future.h"
+#include "gen/gen.h"
+#include "gtest/gtest.h"
+#include "httputil/httputil.h"
+#include "ioloop/ioloop.h"
+#include "iostream/iostream.h"
+#include "log/log.h"
+#include "netutil/netutil.h"
+#include "testing/testing.h"
+
+namespace tornado::httpserver {
+namespace {
+
+using concurrent::Future;
+using httputil::HTTPHeaders;
+using httputil::HTTPServerRequest;
+using httputil::ResponseStartLine;
+using iostream::IOStream;
+using iostream::StreamClosedError;
+using netutil::SocketAddress;
+
+std::string runfile(const std::string& path) {
+  const char* src = std::getenv("TEST_SRCDIR");
+  const char* ws = std::getenv("TEST_WORKSPACE");
+  return std::string(src ? src : ".") + "/" + (ws ? ws : "tornado") + "/" + path;
+}
+
+std::unique_ptr<IOStream> plain_client(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const auto addr = SocketAddress::from_ip("127.0.0.1", port);
+  if (::connect(fd, addr.sockaddr_ptr(), addr.length) != 0) {
+    ::close(fd);
+    throw std::system_error(errno, std::generic_category(), "connect");
+  }
+  return std::make_unique<IOStream>(fd);
+}
+
+int port_of(const HTTPServer& server) {
+  return SocketAddress::local_of(server.sockets().at(0)).port();
+}
+
+Future<std::string> run_command(std::string cmd) {
+  return ioloop::IOLoop::current()->run_in_executor(nullptr, [cmd] {
+    std::string out;
+    FILE* p = ::popen(cmd.c_str(), "r");
+    if (p == nullptr) return std::string("popen failed");
+    char buf[512];
+    while (std::fgets(buf, sizeof(buf), p) != nullptr) out += buf;
+    const int rc = ::pclose(p);
+    return out + "rc=" + std::to_string(rc);
+  });
+}
+
+void respond(HTTPServerRequest& request, const std::string& body) {
+  HTTPHeaders h{{"Content-Length", std::to_string(body.size())}};
+  const bool head = request.method == "HEAD";
+  (void)request.connection->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"}, h,
+                                          head ? std::string() : body);
+  request.connection->finish();
+}
+
+// "<method> <uri> <body>"; /info answers "<remote_ip> <protocol>"; /throw throws;
+// /chunked-response streams two chunks.
+void echo(HTTPServerRequest& request) {
+  if (request.path == "/throw") throw std::runtime_error("callback failed");
+  if (request.path == "/info") return respond(request, request.remote_ip + " " + request.protocol);
+  if (request.path == "/chunked-response") {
+    (void)request.connection->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"}, HTTPHeaders{});
+    (void)request.connection->write("chunk1");
+    (void)request.connection->write("chunk2");
+    request.connection->finish();
+    return;
+  }
+  respond(request, request.method + " " + request.uri + " " + request.body);
+}
+
+Future<std::string> exchange(int port, std::string request) {
+  auto client = plain_client(port);
+  co_await client->write(std::move(request));
+  std::string got;
+  try {
+    got = co_await client->read_until_close();
+  } catch (const StreamClosedError&) {
+  }
+  co_return got;
+}
+
+Future<std::string> read_response(IOStream* client) {
+  std::string head = co_await client->read_until("\r\n\r\n");
+  const auto p = head.find("Content-Length: ");
+  std::string body;
+  if (p != std::string::npos) {
+    const std::size_t n = std::stoul(head.substr(p + 16, head.find("\r\n", p) - p - 16));
+    if (n > 0) body = co_await client->read_bytes(n);
+  }
+  co_return head + body;
+}
+
+std::string body_of(const std::string& r) {
+  const auto p = r.find("\r\n\r\n");
+  return p == std::string::npos ? "" : r.substr(p + 4);
+}
+int status_of(const std::string& r) {
+  return r.size() >= 12 && r.compare(0, 9, "HTTP/1.1 ") == 0 ? std::stoi(r.substr(9, 3)) : -1;
+}
+
+std::string gzip(const std::string& data) {
+  z_stream z{};
+  deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
+  std::string out(compressBound(data.size()) + 64, '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = data.size();
+  z.next_out = reinterpret_cast<Bytef*>(out.data());
+  z.avail_out = out.size();
+  deflate(&z, Z_FINISH);
+  out.resize(z.total_out);
+  deflateEnd(&z);
+  return out;
+}
+
+class HTTPServerTest : public testing::AsyncTestCase {};
+
+ASYNC_TEST_F(HTTPServerTest, RequestCallback) {
+  HTTPServer server(echo);
+  server.listen(0, "127.0.0.1");
+  std::string r = co_await exchange(
+      port_of(server), "POST /p?x=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc");
+  EXPECT_EQ(status_of(r), 200) << r;
+  EXPECT_EQ(body_of(r), "POST /p?x=1 abc");
+  EXPECT_NE(r.find("\r\nDate: "), std::string::npos);
+  r = co_await exchange(port_of(server), "GET /info HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(body_of(r), "127.0.0.1 http");
+}
+
+ASYNC_TEST_F(HTTPServerTest, DelegateForm) {
+  class Delegate : public httputil::HTTPServerConnectionDelegate {
+   public:
+    class Request : public httputil::HTTPMessageDelegate {
+     public:
+      explicit Request(httputil::HTTPConnection* c) : c_(c) {}
+      std::optional<Future<void>> headers_received(const httputil::StartLine&,
+                                                   const HTTPHeaders&) override {
+        return std::nullopt;
+      }
+      std::optional<Future<void>> data_received(std::string) override { return std::nullopt; }
+      void finish() override {
+        (void)c_->write_headers(ResponseStartLine{"HTTP/1.1", 201, "Created"},
+                                HTTPHeaders{{"Content-Length", "0"}});
+        c_->finish();
+      }
+      void on_connection_close() override {}
+      httputil::HTTPConnection* c_;
+    };
+    std::unique_ptr<httputil::HTTPMessageDelegate> start_request(
+        httputil::HTTPServerConnection*, httputil::HTTPConnection* c) override {
+      return std::make_unique<Request>(c);
+    }
+    void on_close(httputil::HTTPServerConnection*) override { ++closed; }
+    int closed = 0;
+  } delegate;
+  HTTPServer server(&delegate);
+  server.listen(0, "127.0.0.1");
+  std::string r = co_await exchange(port_of(server), "GET / HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(status_of(r), 201) << r;
+  while (delegate.closed < 1) co_await gen::moment;
+}
+
+// Tornado's XHeaderTest.
+ASYNC_TEST_F(HTTPServerTest, XHeaders) {
+  HTTPServerOptions o;
+  o.xheaders = true;
+  o.trusted_downstream = {"5.5.5.5"};
+  HTTPServer server(echo, o);
+  server.listen(0, "127.0.0.1");
+  auto client = plain_client(port_of(server));
+  auto ask = [&](std::string headers) -> Future<std::string> {
+    co_await client->write("GET /info HTTP/1.1\r\nHost: a\r\n" + headers + "\r\n");
+    std::string r = co_await read_response(client.get());
+    co_return body_of(r);
+  };
+  std::string got = co_await ask("X-Real-Ip: 4.4.4.4\r\n");
+  EXPECT_EQ(got, "4.4.4.4 http");
+  got = co_await ask("X-Forwarded-For: 4.4.4.4, 5.5.5.5\r\n");
+  EXPECT_EQ(got, "4.4.4.4 http");  // the trusted proxy is skipped
+  got = co_await ask("X-Forwarded-For: 4.4.4.4, 6.6.6.6\r\n");
+  EXPECT_EQ(got, "6.6.6.6 http");
+  got = co_await ask("X-Real-Ip: 2620:0:1cfe:face:b00c::3\r\n");
+  EXPECT_EQ(got, "2620:0:1cfe:face:b00c::3 http");
+  got = co_await ask("X-Real-Ip: 4.4.4.4<script>\r\n");
+  EXPECT_EQ(got, "127.0.0.1 http");  // invalid: ignored
+  got = co_await ask("X-Scheme: https\r\n");
+  EXPECT_EQ(got, "127.0.0.1 https");
+  got = co_await ask("X-Forwarded-Proto: http, https\r\n");
+  EXPECT_EQ(got, "127.0.0.1 https");
+  got = co_await ask("X-Forwarded-Proto: unknown\r\n");
+  EXPECT_EQ(got, "127.0.0.1 http");
+  got = co_await ask("");  // the previous request's rewrite does not stick
+  EXPECT_EQ(got, "127.0.0.1 http");
+}
+
+ASYNC_TEST_F(HTTPServerTest, NoXHeadersByDefault) {
+  HTTPServer server(echo);
+  server.listen(0, "127.0.0.1");
+  std::string r = co_await exchange(port_of(server),
+                                    "GET /info HTTP/1.0\r\nX-Real-Ip: 4.4.4.4\r\nX-Scheme: https\r\n\r\n");
+  EXPECT_EQ(body_of(r), "127.0.0.1 http");
+}
+
+ASYNC_TEST_F(HTTPServerTest, ProtocolOption) {
+  HTTPServerOptions o;
+  o.protocol = "https";
+  HTTPServer server(echo, o);
+  server.listen(0, "127.0.0.1");
+  std::string r = co_await exchange(port_of(server), "GET /info HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(body_of(r), "127.0.0.1 https");
+}
+
+ASYNC_TEST_F(HTTPServerTest, ThrowingCallbackGives500AndServerServesOn) {
+  HTTPServer server(echo);
+  server.listen(0, "127.0.0.1");
+  {
+    testing::ExpectLog expect(log::app_log(), "Uncaught exception");
+    std::string r = co_await exchange(port_of(server), "GET /throw HTTP/1.1\r\nHost: a\r\n\r\n");
+    EXPECT_EQ(status_of(r), 500) << r;
+  }
+  std::string r = co_await exchange(port_of(server), "GET /ok HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(body_of(r), "GET /ok ");
+}
+
+ASYNC_TEST_F(HTTPServerTest, MaxBodySizeAndDecompression) {
+  HTTPServerOptions o;
+  o.max_body_size = 1000;
+  o.decompress_request = true;
+  HTTPServer server(echo, o);
+  server.listen(0, "127.0.0.1");
+  std::string r = co_await exchange(port_of(server),
+                                    "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1001\r\n\r\n");
+  EXPECT_EQ(status_of(r), 413) << r;
+  const std::string z = gzip("compressed body");
+  r = co_await exchange(port_of(server),
+                        "POST /z HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Encoding: gzip\r\n"
+                        "Content-Length: " + std::to_string(z.size()) + "\r\n\r\n" + z);
+  EXPECT_EQ(body_of(r), "POST /z compressed body");
+}
+
+ASYNC_TEST_F(HTTPServerTest, IdleConnectionTimeout) {
+  HTTPServerOptions o;
+  o.idle_connection_timeout = 0.05;
+  HTTPServer server(echo, o);
+  server.listen(0, "127.0.0.1");
+  auto client = plain_client(port_of(server));
+  co_await client->write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  std::string r = co_await client->read_until_close();  // answered, then closed when idle
+  EXPECT_EQ(status_of(r), 200);
+  while (server.connection_count() > 0) co_await gen::moment;
+}
+
+ASYNC_TEST_F(HTTPServerTest, NoKeepAlive) {
+  HTTPServerOptions o;
+  o.no_keep_alive = true;
+  HTTPServer server(echo, o);
+  server.listen(0, "127.0.0.1");
+  auto client = plain_client(port_of(server));
+  co_await client->write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+  std::string r = co_await client->read_until_close();
+  EXPECT_NE(r.find("Connection: close"), std::string::npos);
+}
+
+ASYNC_TEST_F(HTTPServerTest, CloseAllConnections) {
+  HTTPServer server(echo);
+  server.listen(0, "127.0.0.1");
+  std::vector<std::unique_ptr<IOStream>> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(plain_client(port_of(server)));
+    co_await clients.back()->write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
+    co_await read_response(clients.back().get());
+  }
+  EXPECT_EQ(server.connection_count(), 3u);
+  co_await server.close_all_connections();
+  EXPECT_EQ(server.connection_count(), 0u);
+  for (auto& c : clients) {
+    std::string rest = co_await c->read_until_close();
+    EXPECT_EQ(rest, "");
+  }
+}
+
+// Graceful shutdown under load: 40 keep-alive clients send requests back to back (some
+// answered late by a timer); shutdown() mid-way. Every request the server started gets
+// its response; every connection ends; shutdown completes.
+ASYNC_TEST_F_TIMEOUT(HTTPServerTest, GracefulShutdownUnderLoad, 30) {
+  int started = 0;
+  HTTPServer server([&started](HTTPServerRequest& request) {
+    ++started;
+    if (request.path == "/slow") {
+      auto* conn = request.connection;
+      ioloop::IOLoop::current()->call_later(0.02, [conn] {
+        (void)conn->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"},
+                                  HTTPHeaders{{"Content-Length", "4"}}, "slow");
+        conn->finish();
+      });
+      return;
+    }
+    respond(request, "fast");
+  });
+  server.listen(0, "127.0.0.1");
+  const int port = port_of(server);
+  int answered = 0;
+  int closed_clients = 0;
+  int completed_total = 0;
+  auto client = [&](int i) -> Future<void> {
+    auto stream = plain_client(port);
+    try {
+      for (int n = 0;; ++n) {
+        const std::string path = (n + i) % 5 == 0 ? "/slow" : "/fast";
+        co_await stream->write("GET " + path + " HTTP/1.1\r\nHost: a\r\n\r\n");
+        std::string r = co_await read_response(stream.get());
+        EXPECT_EQ(status_of(r), 200);
+        ++answered;
+        ++completed_total;
+        if (r.find("Connection: close") != std::string::npos) {
+          std::string rest = co_await stream->read_until_close();
+          EXPECT_EQ(rest, "");
+          break;
+        }
+      }
+    } catch (const StreamClosedError&) {
+      // Closed between requests: the last request was never started by the server.
+    }
+    ++closed_clients;
+  };
+  std::vector<Future<void>> clients;
+  for (int i = 0; i < 40; ++i) clients.push_back(client(i));
+  while (completed_total < 400) co_await gen::moment;
+  Future<void> done = server.shutdown();
+  co_await done;
+  for (auto& c : clients) co_await c;
+  EXPECT_EQ(closed_clients, 40);
+  EXPECT_EQ(answered, started);
+  EXPECT_EQ(server.connection_count(), 0u);
+  // Not listening any more.
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const auto addr = SocketAddress::from_ip("127.0.0.1", port);
+  EXPECT_NE(::connect(fd, addr.sockaddr_ptr(), addr.length), 0);
+  ::close(fd);
+}
+
+// ---- Real clients.
+
+ASYNC_TEST_F(HTTPServerTest, CurlHTTP10AndKeepAliveReuse) {
+  HTTPServer server(echo);
+  server.listen(0, "127.0.0.1");
+  const std::string base = "http://127.0.0.1:" + std::to_string(port_of(server));
+  std::string out = co_await run_command("curl -sS -0 " + base + "/ten 2>&1");
+  EXPECT_EQ(out, "GET /ten rc=0");
+  out = co_await run_command("curl -sS -v " + base + "/one " + base + "/two 2>&1");
+  EXPECT_NE(out.find("GET /one "), std::string::npos) << out;
+  EXPECT_NE(out.find("GET /two "), std::string::npos) << out;
+  EXPECT_NE(out.find("Re-using existing connection"), std::string::npos) << out;
+}
+
+ASYNC_TEST_F(HTTPServerTest, CurlChunkedUploadExpectContinueAndGzip) {
+  HTTPServerOptions o;
+  o.decompress_request = true;
+  HTTPServer server(echo, o);
+  server.listen(0, "127.0.0.1");
+  const std::string base = "http://127.0.0.1:" + std::to_string(port_of(server));
+  const std::string dir = std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp";
+  const std::string file = dir + "/upload.txt";
+  std::ofstream(file) << std::string(100000, 'u');
+  std::string out = co_await run_command(
+      "curl -sS -H 'Transfer-Encoding: chunked' --data-binary @" + file + " " + base +
+      "/chunked | wc -c 2>&1");
+  // "POST /chunked " + 100000 bytes.
+  EXPECT_EQ(out, std::to_string(14 + 100000) + "\nrc=0") << out;
+  out = co_await run_command("curl -sS -v -H 'Expect: 100-continue' --data-binary @" + file +
+                             " " + base + "/expect 2>&1 | grep -a -c -e '< HTTP/1.1 100 Continue' -e '< HTTP/1.1 200 OK'");
+  EXPECT_EQ(out, "2\nrc=0") << out;
+  const std::string gz = dir + "/upload.gz";
+  std::ofstream(gz, std::ios::binary) << gzip("gzipped upload");
+  out = co_await run_command("curl -sS -H 'Content-Encoding: gzip' --data-binary @" + gz + " " +
+                             base + "/gz 2>&1");
+  EXPECT_EQ(out, "POST /gz gzipped uploadrc=0") << out;
+}
+
+std::string python_clients(const std::string& mode, int port) {
+  return "/usr/bin/python3 " + runfile("httpserver/testdata/clients.py") + " " + mode + " " +
+         std::to_string(port) + " 2>&1";
+}
+
+ASYNC_TEST_F(HTTPServerTest, PythonHTTPClient) {
+  HTTPServer server(echo);
+  server.listen(0, "127.0.0.1");
+  std::string out = co_await run_command(python_clients("http_client", port_of(server)));
+  EXPECT_EQ(out,
+            "200 GET /a \n200 POST /b xyz\n200 GET /c?q=1 \n200 PUT /chunked abcd\nreused\nrc=0");
+}
+
+ASYNC_TEST_F(HTTPServerTest, PythonRequests) {
+  HTTPServer server(echo);
+  server.listen(0, "127.0.0.1");
+  std::string out = co_await run_command(python_clients("requests", port_of(server)));
+  EXPECT_EQ(out,
+            "200 GET /r1 \n200 POST /r2 payload\n200 POST /r3 generated\n"
+            "200 chunk1chunk2 chunked\nrc=0");
+}
+
+ASYNC_TEST_F(HTTPServerTest, PythonH11StrictClient) {
+  HTTPServer server(echo);
+  server.listen(0, "127.0.0.1");
+  std::string out = co_await run_command(python_clients("h11", port_of(server)));
+  EXPECT_EQ(out,
+            "200 GET /h1 \n200 POST /h2 chunked\n200 chunk1chunk2\n200 \n"
+            "states DONE DONE\nrc=0");
+}
+
+}  // namespace
+}  // namespace tornado::httpserver
