@@ -168,7 +168,7 @@ std::string remove_dot_segments(std::string_view path) {
 }
 
 std::string basic_auth(std::string_view user, std::string_view password) {
-  return str_cat("Basic ", absl::Base64Escape(httputil::encode_username_password(user, password)));
+  return str_cat("Basic ", absl::Base64Escape(str_cat(user, ":", password)));
 }
 
 std::exception_ptr stream_error(const std::exception_ptr& e) {
@@ -536,12 +536,15 @@ concurrent::Future<StreamPtr> Fetch::connect(std::string pool_key, bool* reused)
   std::optional<gen::Timeout> limit;
   if (connect_limit > 0) limit = gen::Timeout(gen::Deadline{start_time + connect_limit});
   if (!proxied) {
-    StreamPtr s = co_await impl->tcp_client->connect(parsed.host, parsed.port, af, ctx, impl->max_buffer_size,
-                                                     source_ip, std::nullopt, limit);
+    concurrent::Future<StreamPtr> cf = impl->tcp_client->connect(parsed.host, parsed.port, af, ctx,
+                                                                 impl->max_buffer_size, source_ip, std::nullopt, limit);
+    StreamPtr s = co_await cf;
     co_return s;
   }
-  StreamPtr s = co_await impl->tcp_client->connect(*request->proxy_host, request->proxy_port.value_or(80), af,
-                                                   nullptr, impl->max_buffer_size, source_ip, std::nullopt, limit);
+  concurrent::Future<StreamPtr> cf = impl->tcp_client->connect(
+      *request->proxy_host, request->proxy_port.value_or(80), af, nullptr, impl->max_buffer_size, source_ip,
+      std::nullopt, limit);
+  StreamPtr s = co_await cf;
   if (!https) co_return s;
   // CONNECT tunnel, then TLS to the origin through it.
   std::string authority = parsed.host.find(':') != std::string::npos
@@ -560,7 +563,8 @@ concurrent::Future<StreamPtr> Fetch::connect(std::string pool_key, bool* reused)
   stream = s;  // so that a timeout closes it
   concurrent::Future<void> w = s->write(std::move(out));
   (void)w;
-  std::string head = co_await s->read_until("\r\n\r\n", impl->max_header_size);
+  concurrent::Future<std::string> rf = s->read_until("\r\n\r\n", impl->max_header_size);
+  std::string head = co_await rf;
   const std::size_t eol = head.find("\r\n");
   auto sl = httputil::parse_response_start_line(std::string_view(head).substr(0, eol));
   if (!sl.ok() || sl->code < 200 || sl->code >= 300) {
@@ -571,7 +575,8 @@ concurrent::Future<StreamPtr> Fetch::connect(std::string pool_key, bool* reused)
     s->close();
     throw HTTPClientError(599, "Proxy sent data after its CONNECT response");
   }
-  std::shared_ptr<iostream::SSLIOStream> tls = co_await s->start_tls(false, ctx, parsed.host);
+  concurrent::Future<std::shared_ptr<iostream::SSLIOStream>> tf = s->start_tls(false, ctx, parsed.host);
+  std::shared_ptr<iostream::SSLIOStream> tls = co_await tf;
   co_return tls;
 }
 
@@ -649,7 +654,8 @@ concurrent::Future<void> Fetch::run(std::shared_ptr<Fetch> self) {
 
     for (int attempt = 0;; ++attempt) {
       bool reused = false;
-      StreamPtr stream = co_await self->connect(pool_key, &reused);
+      concurrent::Future<StreamPtr> cf = self->connect(pool_key, &reused);
+      StreamPtr stream = co_await cf;
       if (self->final_called) {
         stream->close();
         co_return;
@@ -686,10 +692,12 @@ concurrent::Future<void> Fetch::run(std::shared_ptr<Fetch> self) {
           co_await wb;
         }
       }
-      bool keep = co_await conn->read_response(self.get());
+      concurrent::Future<bool> rr = conn->read_response(self.get());
+      bool keep = co_await rr;
       while (keep && self->interim && !self->final_called) {
         self->interim = false;
-        keep = co_await conn->read_response(self.get());
+        concurrent::Future<bool> again = conn->read_response(self.get());
+        keep = co_await again;
       }
       std::string leftover = conn->take_buffered();
       self->connection = nullptr;
