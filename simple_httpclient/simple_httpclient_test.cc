@@ -499,6 +499,51 @@ TEST_F(SimpleHTTPClientTest, HostnameMappingAndNetworkInterface) {
   EXPECT_EQ(r.body, "127.0.0.1");
 }
 
+TEST_F(SimpleHTTPClientTest, MaxClientsQueue) {
+  // test_max_clients / test_queue_timeout with the shared RequestQueue.
+  auto c = make_client({{"max_clients", 1}});
+  HTTPRequest hang(url("/hang"));
+  hang.request_timeout = 0.3;
+  auto first = c->fetch(hang, false);
+  HTTPRequest queued(url("/hello"));
+  queued.connect_timeout = 0.05;  // expires in the queue
+  auto second = c->fetch(queued, false);
+  auto third = c->fetch(HTTPRequest(url("/hello")), false);
+  auto wait_done = [&](concurrent::Future<HTTPResponse> f) -> HTTPResponse {
+    try {
+      return io_loop()->run_sync([f] { return f; }, 5.0);
+    } catch (const httpclient::HTTPTimeoutError& e) {
+      HTTPResponse r;
+      r.code = 599;
+      r.error = std::current_exception();
+      return r;
+    }
+  };
+  HTTPResponse r2 = wait_done(second);
+  EXPECT_EQ(error_text<httpclient::HTTPTimeoutError>(r2), "HTTP 599: Timeout in request queue");
+  EXPECT_FALSE(third.done());  // still waiting for the slot
+  HTTPResponse r1 = wait_done(first);
+  EXPECT_EQ(error_text<httpclient::HTTPTimeoutError>(r1), "HTTP 599: Timeout during request");
+  EXPECT_EQ(wait_done(third).body, "Hello world!");
+}
+
+TEST(URLJoinTest, AdversarialInputsStayLinear) {
+  // Location headers are untrusted: long runs of "../" and "/" segments.
+  std::string dots;
+  for (int i = 0; i < 200000; ++i) dots += "../";
+  EXPECT_EQ(urljoin("http://a/b/c", dots + "x"), "http://a/x");
+  std::string slashes(1 << 20, '/');
+  EXPECT_EQ(urljoin("http://a/b", "/x" + slashes).size(), std::string("http://a/x").size() + slashes.size());
+  std::mt19937 rng(7);
+  const char alphabet[] = "/.?#:@a%[]";
+  for (int i = 0; i < 2000; ++i) {
+    std::string loc;
+    const int n = static_cast<int>(rng() % 40);
+    for (int k = 0; k < n; ++k) loc += alphabet[rng() % (sizeof(alphabet) - 1)];
+    (void)urljoin("http://h:1/p/q?r#s", loc);
+  }
+}
+
 // ---- Bad servers ------------------------------------------------------------------------
 
 RawServer::Handler scripted(std::string response, bool close_after = true) {
