@@ -498,7 +498,7 @@ struct Fetch : httputil::HTTPMessageDelegate, std::enable_shared_from_this<Fetch
 
   concurrent::Future<void> write_body();
   static concurrent::Future<void> run(std::shared_ptr<Fetch> self);
-  concurrent::Future<StreamPtr> connect(std::string pool_key, bool* reused);
+  concurrent::Future<StreamPtr> connect(std::string pool_key, bool* reused, bool use_pool);
   void finish_response();
 };
 
@@ -518,9 +518,9 @@ concurrent::Future<void> Fetch::write_body() {
   if (connection && stream && !stream->closed()) connection->finish();
 }
 
-concurrent::Future<StreamPtr> Fetch::connect(std::string pool_key, bool* reused) {
+concurrent::Future<StreamPtr> Fetch::connect(std::string pool_key, bool* reused, bool use_pool) {
   auto self = shared_from_this();
-  if (StreamPtr s = impl->take_idle(pool_key)) {
+  if (StreamPtr s = use_pool ? impl->take_idle(pool_key) : nullptr) {
     *reused = true;
     co_return s;
   }
@@ -654,7 +654,8 @@ concurrent::Future<void> Fetch::run(std::shared_ptr<Fetch> self) {
 
     for (int attempt = 0;; ++attempt) {
       bool reused = false;
-      concurrent::Future<StreamPtr> cf = self->connect(pool_key, &reused);
+      // A retry (attempt 1) always opens a fresh connection.
+      concurrent::Future<StreamPtr> cf = self->connect(pool_key, &reused, attempt == 0);
       StreamPtr stream = co_await cf;
       if (self->final_called) {
         stream->close();
