@@ -204,6 +204,17 @@ TEST_F(PeersTest, TornadoExpect100AndTimeoutsAndLimits) {
   EXPECT_EQ(fetch(c, HTTPRequest(tornado("/large?n=1000"))).body.size(), 1000u);
 }
 
+TEST_F(PeersTest, BlockingHTTPClientUsesSimple) {
+  // SyncHTTPClientTest: the blocking client runs its own loop with the default
+  // implementation, SimpleAsyncHTTPClient once linked.
+  ASSERT_NE(tornado_port_, 0);
+  httpclient::HTTPClient blocking;
+  EXPECT_EQ(blocking.fetch(tornado("/hello")).body, "Hello world!");
+  EXPECT_EQ(blocking.fetch(tornado("/countdown/2")).body, "Zero");
+  EXPECT_THROW(blocking.fetch(tornado("/nowhere")), httpclient::HTTPClientError);
+  blocking.close();
+}
+
 // ---- nginx --------------------------------------------------------------------------------
 
 TEST_F(PeersTest, NginxPlainGzipAndKeepAlive) {
