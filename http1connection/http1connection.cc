@@ -820,7 +820,7 @@ void HTTP1Connection::finish() {
   write_finished_ = true;
   // A response finished before its request was read: the rest of the request cannot be
   // told from the next one (Tornado does the same).
-  if (!read_finished_) disconnect_on_finish_ = true;
+  if (!is_client_ && !read_finished_) disconnect_on_finish_ = true;
   if (!pending_write_ || pending_write_->done()) {
     if (pending_write_) (void)pending_write_->exception();
     finish_request();
