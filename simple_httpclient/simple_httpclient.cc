@@ -168,7 +168,7 @@ std::string remove_dot_segments(std::string_view path) {
 }
 
 std::string basic_auth(std::string_view user, std::string_view password) {
-  return str_cat("Basic ", absl::Base64Escape(str_cat(user, ":", password)));
+  return str_cat("Basic ", absl::Base64Escape(httputil::encode_username_password(user, password)));
 }
 
 std::exception_ptr stream_error(const std::exception_ptr& e) {
