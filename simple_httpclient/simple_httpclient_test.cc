@@ -39,7 +39,7 @@ using test::StreamPtr;
 
 void respond(HTTPServerRequest& r, int code, const std::string& body, HTTPHeaders h = {}) {
   h.set("Content-Length", std::to_string(body.size()));
-  (void)r.connection->write_headers(ResponseStartLine{"HTTP/1.1", code, std::string(httpclient::reason_phrase(code))},
+  (void)r.connection->write_headers(ResponseStartLine{"HTTP/1.1", code, std::string(httputil::reason_phrase(code))},
                                     h, r.method == "HEAD" ? std::string() : body);
   r.connection->finish();
 }
