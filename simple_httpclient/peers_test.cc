@@ -10,7 +10,7 @@
 #include "gtest/gtest.h"
 #include "httpclient/httpclient.h"
 #include "netutil/netutil.h"
-#include "simple_httpclient/peer_process.h"
+#include "testing/peer_process.h"
 #include "simple_httpclient/simple_httpclient.h"
 #include "simple_httpclient/test_support.h"
 #include "testing/testing.h"
@@ -21,7 +21,7 @@ namespace {
 using httpclient::AsyncHTTPClient;
 using httpclient::HTTPRequest;
 using httpclient::HTTPResponse;
-using test::PeerProcess;
+using testing::PeerProcess;
 using test::runfile;
 
 const std::string kAsdf = [] {

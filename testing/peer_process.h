@@ -1,7 +1,7 @@
-// Test support: a child process (Python Tornado, nginx) started with posix_spawn, its
-// stdin a pipe we hold (a crashed test leaves no server behind: the peer exits when it
-// closes) and its stdout+stderr a pipe read until a "ready" line. Killed and reaped by
-// the destructor.
+// tornado::testing::PeerProcess: a real peer for a test (Python Tornado, nginx, ...) as a
+// child process started with posix_spawn, its stdin a pipe we hold (a crashed test leaves
+// no server behind: the peer exits when it closes) and its stdout+stderr a pipe read until
+// a "ready" line. Killed and reaped by the destructor.
 #pragma once
 
 #include <fcntl.h>
@@ -19,7 +19,7 @@
 
 extern "C" char** environ;
 
-namespace tornado::simple_httpclient::test {
+namespace tornado::testing {
 
 class PeerProcess {
  public:
@@ -30,8 +30,10 @@ class PeerProcess {
 
   // Starts `args` and reads its output line by line until `ready(line)` returns true
   // (returns that line) or the output ends (returns "" and everything read in *log).
+  // With `capture_stderr` false, stderr stays the test's (for a peer that logs on: the
+  // pipe is not read after the ready line, and a full pipe would stall the peer).
   std::string start(std::vector<std::string> args, const std::function<bool(const std::string&)>& ready,
-                    std::string* log = nullptr) {
+                    std::string* log = nullptr, bool capture_stderr = true) {
     int out[2], in[2];
     if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(in, O_CLOEXEC) != 0) {
       throw std::system_error(errno, std::generic_category(), "pipe2");
@@ -40,7 +42,7 @@ class PeerProcess {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_adddup2(&actions, in[0], 0);
     posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 2);
+    if (capture_stderr) posix_spawn_file_actions_adddup2(&actions, out[1], 2);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -96,4 +98,4 @@ class PeerProcess {
   int out_fd_ = -1;
 };
 
-}  // namespace tornado::simple_httpclient::test
+}  // namespace tornado::testing
