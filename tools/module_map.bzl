@@ -1,6 +1,6 @@
 """The module map (DESIGN.md section 3): each module package and the modules it may
-depend on directly. Tests may depend on anything; every other target, testonly
-libraries included, obeys the map.
+depend on directly. Tests and benchmarks (tornado_cc_benchmark) may depend on anything;
+every other target, testonly libraries included, obeys the map.
 
 tools/layering_check.py reads this file as a Python literal; BUILD files may load it.
 Keep it a plain dict of string lists.
