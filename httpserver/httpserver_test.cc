@@ -1,7 +1,8 @@
 // Tests for HTTPServer, after Tornado's tornado/test/httpserver_test.py: request callback
 // and delegate forms, xheaders (XHeaderTest), options (max_body_size, decompression,
 // idle timeout, no_keep_alive), close_all_connections, graceful shutdown under load,
-// a throwing callback, and real clients (curl, python http.client, requests, h11).
+// a throwing callback, real clients (curl, python http.client, requests, h11) and nginx
+// as the reverse proxy in front.
 #include "httpserver/httpserver.h"
 
 #include <sys/socket.h>
@@ -11,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -25,6 +27,7 @@
 #include "iostream/iostream.h"
 #include "log/log.h"
 #include "netutil/netutil.h"
+#include "testing/peer_process.h"
 #include "testing/testing.h"
 
 namespace tornado::httpserver {
@@ -506,6 +509,130 @@ ASYNC_TEST_F(HTTPServerTest, PythonH11StrictClient) {
   EXPECT_EQ(out,
             "200 GET /h1 \n200 POST /h2 chunked\n200 chunk1chunk2\n200 \n"
             "states DONE DONE\nrc=0");
+}
+
+// nginx (Debian's) as the reverse proxy in front of the server, as deployments run it:
+// X-Forwarded-For/X-Forwarded-Proto set by nginx reach the request through xheaders,
+// nginx's keep-alive upstream carries several requests on one connection, a chunked
+// upload arrives with its body, and a 1 MB response passes through whole.
+class NginxProxyTest : public HTTPServerTest {
+ protected:
+  // Answers "<remote_ip> <protocol> <body size>", or 1 MB for /big, and counts the
+  // server connections requests arrived on.
+  class Delegate : public httputil::HTTPServerConnectionDelegate {
+   public:
+    class Request : public httputil::HTTPMessageDelegate {
+     public:
+      explicit Request(httputil::HTTPConnection* c) : c_(c) {}
+      std::optional<Future<void>> headers_received(const httputil::StartLine& start,
+                                                   const HTTPHeaders&) override {
+        big_ = std::get<httputil::RequestStartLine>(start).path == "/big";
+        return std::nullopt;
+      }
+      std::optional<Future<void>> data_received(std::string chunk) override {
+        body_size_ += chunk.size();
+        return std::nullopt;
+      }
+      void finish() override {
+        std::string body = big_ ? std::string(1 << 20, 'x')
+                                : c_->context().remote_ip + " " + c_->context().protocol + " " +
+                                      std::to_string(body_size_);
+        HTTPHeaders headers{{"Content-Length", std::to_string(body.size())}};
+        (void)c_->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"}, headers, std::move(body));
+        c_->finish();
+      }
+      void on_connection_close() override {}
+
+     private:
+      httputil::HTTPConnection* c_;
+      std::size_t body_size_ = 0;
+      bool big_ = false;
+    };
+    std::unique_ptr<httputil::HTTPMessageDelegate> start_request(
+        httputil::HTTPServerConnection* server_conn, httputil::HTTPConnection* c) override {
+      if (live_.insert(server_conn).second) ++connections;
+      return std::make_unique<Request>(c);
+    }
+    // A closed connection's address may come back for a new one: forget it on close.
+    void on_close(httputil::HTTPServerConnection* server_conn) override { live_.erase(server_conn); }
+    int connections = 0;
+
+   private:
+    std::set<httputil::HTTPServerConnection*> live_;
+  };
+
+  // Starts nginx on a free port proxying to `upstream_port`; returns nginx's port.
+  int start_nginx(int upstream_port) {
+    const std::string dir = std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp";
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      auto [fd, port] = testing::bind_unused_port();
+      ::close(fd);  // nginx binds it next; another process taking it first means a retry
+      std::ofstream conf(dir + "/nginx.conf");
+      conf << "daemon off; master_process off; user root root; error_log stderr notice;\n"
+           << "pid " << dir << "/nginx.pid;\nevents { worker_connections 64; }\n"
+           << "http {\n access_log off;\n client_body_temp_path " << dir << ";\n"
+           << " proxy_temp_path " << dir << "; fastcgi_temp_path " << dir << ";\n"
+           << " uwsgi_temp_path " << dir << "; scgi_temp_path " << dir << ";\n"
+           << " upstream app { server 127.0.0.1:" << upstream_port << "; keepalive 4; }\n"
+           << " server {\n  listen 127.0.0.1:" << port << ";\n  location / {\n"
+           << "   proxy_pass http://app;\n   proxy_http_version 1.1;\n"
+           << "   proxy_set_header Connection \"\";\n"
+           << "   proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n"
+           << "   proxy_set_header X-Forwarded-Proto $scheme;\n  }\n }\n}\n";
+      conf.close();
+      std::string log;
+      const std::string line = nginx_.start(
+          {"/usr/sbin/nginx", "-p", dir, "-e", "stderr", "-c", dir + "/nginx.conf"},
+          [](const std::string& l) {
+            // nginx's worker logs its fd limit once it listens; [emerg] is a failed start.
+            return l.find("getrlimit") != std::string::npos || l.find("[emerg]") != std::string::npos;
+          },
+          &log);
+      if (line.find("getrlimit") != std::string::npos) return port;
+      nginx_.stop();
+      std::fprintf(stderr, "nginx did not start (attempt %d): %s\n", attempt + 1, log.c_str());
+    }
+    throw std::runtime_error("nginx did not start");
+  }
+
+  void TearDown() override {
+    nginx_.stop();  // before the fixture's check for leaked fds (its pipes)
+    HTTPServerTest::TearDown();
+  }
+
+  testing::PeerProcess nginx_;
+};
+
+ASYNC_TEST_F(NginxProxyTest, XHeadersKeepAliveUpstreamChunkedUploadLargeResponse) {
+  Delegate delegate;
+  HTTPServerOptions o;
+  o.xheaders = true;
+  o.trusted_downstream = {"127.0.0.1"};  // nginx's own hop in X-Forwarded-For
+  HTTPServer server(&delegate, o);
+  server.listen(0, "127.0.0.1");
+  const int port = start_nginx(port_of(server));
+
+  // The client claims 203.0.113.7 forwarded it; nginx appends 127.0.0.1 (trusted).
+  std::string r = co_await exchange(
+      port, "GET /info HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 203.0.113.7\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(status_of(r), 200) << r;
+  EXPECT_EQ(body_of(r), "203.0.113.7 http 0");
+
+  r = co_await exchange(port,
+                        "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+                        "Connection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  EXPECT_EQ(body_of(r), "127.0.0.1 http 11") << r;
+
+  r = co_await exchange(port, "GET /big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(status_of(r), 200);
+  EXPECT_EQ(body_of(r), std::string(1 << 20, 'x'));
+
+  for (int i = 0; i < 5; ++i) {
+    r = co_await exchange(port, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(status_of(r), 200) << r;
+  }
+  // Eight requests over nginx's keep-alive upstream pool: one connection to us.
+  EXPECT_EQ(delegate.connections, 1);
 }
 
 }  // namespace
