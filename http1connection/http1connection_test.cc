@@ -27,6 +27,7 @@
 #include "log/log.h"
 #include "netutil/netutil.h"
 #include "tcpserver/tcpserver.h"
+#include "testing/loopback.h"
 #include "testing/testing.h"
 
 namespace tornado::http1connection {
@@ -41,16 +42,6 @@ using httputil::StartLine;
 using iostream::IOStream;
 using iostream::StreamClosedError;
 using netutil::SocketAddress;
-
-std::unique_ptr<IOStream> plain_client(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const auto addr = SocketAddress::from_ip("127.0.0.1", port);
-  if (::connect(fd, addr.sockaddr_ptr(), addr.length) != 0) {
-    ::close(fd);
-    throw std::system_error(errno, std::generic_category(), "connect");
-  }
-  return std::make_unique<IOStream>(fd);
-}
 
 // Answers "<method> <path> <body>" with Content-Length, or special paths.
 class EchoRequest : public HTTPMessageDelegate {
@@ -155,7 +146,7 @@ class EchoServer : public tcpserver::TCPServer, public httputil::HTTPServerConne
 
 // Sends `request`, returns everything until the server closes.
 Future<std::string> exchange(int port, std::string request) {
-  auto client = plain_client(port);
+  auto client = testing::plain_client(port);
   co_await client->write(std::move(request));
   std::string got;
   try {
@@ -187,20 +178,6 @@ std::string body_of(const std::string& response) {
   return p == std::string::npos ? "" : response.substr(p + 4);
 }
 
-std::string gzip(const std::string& data) {
-  z_stream z{};
-  deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
-  std::string out(compressBound(data.size()) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = data.size();
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = out.size();
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
-
 class HTTP1ConnectionTest : public testing::AsyncTestCase {};
 
 ASYNC_TEST_F(HTTP1ConnectionTest, SimpleGetWithConnectionClose) {
@@ -215,7 +192,7 @@ ASYNC_TEST_F(HTTP1ConnectionTest, SimpleGetWithConnectionClose) {
 
 ASYNC_TEST_F(HTTP1ConnectionTest, KeepAliveHTTP11) {
   EchoServer server;
-  auto client = plain_client(server.port());
+  auto client = testing::plain_client(server.port());
   for (int i = 0; i < 3; ++i) {
     auto pending_1 = client->write("GET /" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n");
     co_await pending_1;
@@ -235,7 +212,7 @@ ASYNC_TEST_F(HTTP1ConnectionTest, HTTP10ClosesWithoutKeepAlive) {
 
 ASYNC_TEST_F(HTTP1ConnectionTest, HTTP10KeepAlive) {
   EchoServer server;
-  auto client = plain_client(server.port());
+  auto client = testing::plain_client(server.port());
   co_await client->write("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
   std::string r = co_await read_response(client.get());
   EXPECT_NE(r.find("\r\nConnection: Keep-Alive\r\n"), std::string::npos) << r;
@@ -384,7 +361,7 @@ ASYNC_TEST_F(HTTP1ConnectionTest, ChunkedUploadWithExtensionsAndTrailers) {
 
 ASYNC_TEST_F(HTTP1ConnectionTest, ChunkedUploadByteByByte) {
   EchoServer server;
-  auto client = plain_client(server.port());
+  auto client = testing::plain_client(server.port());
   const std::string req =
       "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
       "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
@@ -438,7 +415,7 @@ ASYNC_TEST_F(HTTP1ConnectionTest, GzipRequestBody) {
   p.max_body_size = 100000;
   EchoServer server(p);
   const std::string plain(5000, 'z');
-  const std::string z = gzip(plain);
+  const std::string z = testing::gzip_compress(plain);
   auto pending_5 = exchange(
       server.port(), "POST /gz HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\nConnection: close\r\n"
                      "Content-Length: " + std::to_string(z.size()) + "\r\n\r\n" + z);
@@ -457,7 +434,7 @@ ASYNC_TEST_F(HTTP1ConnectionTest, GzipRequestBody) {
   r = co_await pending_6;
   EXPECT_EQ(status_of(r), 400) << r;
   // A bomb: decompresses beyond max_body_size -> 413.
-  const std::string bomb = gzip(std::string(1000000, 'a'));
+  const std::string bomb = testing::gzip_compress(std::string(1000000, 'a'));
   auto pending_7 = exchange(server.port(),
                         "POST /gz HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\n"
                         "Content-Length: " + std::to_string(bomb.size()) + "\r\n\r\n" + bomb);
@@ -467,7 +444,7 @@ ASYNC_TEST_F(HTTP1ConnectionTest, GzipRequestBody) {
 
 ASYNC_TEST_F(HTTP1ConnectionTest, GzipNotDecompressedByDefault) {
   EchoServer server;
-  const std::string z = gzip("abc");
+  const std::string z = testing::gzip_compress("abc");
   auto pending_8 = exchange(
       server.port(), "POST /gz HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\nConnection: close\r\n"
                      "Content-Length: " + std::to_string(z.size()) + "\r\n\r\n" + z);
@@ -477,7 +454,7 @@ ASYNC_TEST_F(HTTP1ConnectionTest, GzipNotDecompressedByDefault) {
 
 ASYNC_TEST_F(HTTP1ConnectionTest, ExpectContinue) {
   EchoServer server;
-  auto client = plain_client(server.port());
+  auto client = testing::plain_client(server.port());
   co_await client->write(
       "POST /e HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
   std::string interim = co_await client->read_until("\r\n\r\n");
@@ -491,11 +468,11 @@ ASYNC_TEST_F(HTTP1ConnectionTest, IdleTimeoutCloses) {
   HTTP1ConnectionParameters p;
   p.idle_timeout = 0.05;
   EchoServer server(p);
-  auto client = plain_client(server.port());
+  auto client = testing::plain_client(server.port());
   std::string r = co_await client->read_until_close();  // closed without a response
   EXPECT_EQ(r, "");
   // After a response, the keep-alive wait is idle time too.
-  auto client2 = plain_client(server.port());
+  auto client2 = testing::plain_client(server.port());
   co_await client2->write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
   r = co_await client2->read_until_close();
   EXPECT_EQ(status_of(r), 200);
@@ -505,7 +482,7 @@ ASYNC_TEST_F(HTTP1ConnectionTest, HeaderTimeoutCloses) {
   HTTP1ConnectionParameters p;
   p.header_timeout = 0.05;
   EchoServer server(p);
-  auto client = plain_client(server.port());
+  auto client = testing::plain_client(server.port());
   co_await client->write("GET / HTTP/1.1\r\nHost: a\r\n");  // never finished
   std::string r = co_await client->read_until_close();
   EXPECT_EQ(r, "");
@@ -515,7 +492,7 @@ ASYNC_TEST_F(HTTP1ConnectionTest, BodyTimeoutCloses) {
   HTTP1ConnectionParameters p;
   p.body_timeout = 0.05;
   EchoServer server(p);
-  auto client = plain_client(server.port());
+  auto client = testing::plain_client(server.port());
   co_await client->write("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc");
   std::string r = co_await client->read_until_close();
   EXPECT_EQ(r, "");
@@ -539,7 +516,7 @@ ASYNC_TEST_F(HTTP1ConnectionTest, DelegateExceptionGives500AndServerGoesOn) {
 ASYNC_TEST_F(HTTP1ConnectionTest, PeerClosesMidBodyTellsDelegate) {
   EchoServer server;
   {
-    auto client = plain_client(server.port());
+    auto client = testing::plain_client(server.port());
     co_await client->write("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc");
     while (server.started < 1) co_await gen::moment;
   }
@@ -637,7 +614,7 @@ class CannedServer : public tcpserver::TCPServer {
   std::string reply_;
 };
 
-std::shared_ptr<IOStream> connect(int port) { return std::shared_ptr<IOStream>(plain_client(port)); }
+std::shared_ptr<IOStream> connect(int port) { return std::shared_ptr<IOStream>(testing::plain_client(port)); }
 
 }  // namespace client
 
@@ -814,7 +791,7 @@ ASYNC_TEST_F(HTTP1ConnectionTest, DetachHandsOverStreamAndBufferedBytes) {
     };
     return d;
   });
-  auto client = plain_client(server.port());
+  auto client = testing::plain_client(server.port());
   co_await client->write("GET /ws HTTP/1.1\r\nHost: a\r\nUpgrade: x\r\n\r\nframe-bytes");
   while (server.closed < 1) co_await gen::moment;
   CO_ASSERT_TRUE(detached != nullptr);
@@ -840,7 +817,7 @@ ASYNC_TEST_F(HTTP1ConnectionTest, CloseCallbackWhileResponsePending) {
     return d;
   });
   {
-    auto client = plain_client(server.port());
+    auto client = testing::plain_client(server.port());
     co_await client->write("GET /late HTTP/1.1\r\nHost: a\r\n\r\n");
     while (!finished) co_await gen::moment;
   }

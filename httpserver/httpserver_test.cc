@@ -28,6 +28,7 @@
 #include "log/log.h"
 #include "netutil/netutil.h"
 #include "testing/peer_process.h"
+#include "testing/loopback.h"
 #include "testing/testing.h"
 
 namespace tornado::httpserver {
@@ -47,30 +48,8 @@ std::string runfile(const std::string& path) {
   return std::string(src ? src : ".") + "/" + (ws ? ws : "tornado") + "/" + path;
 }
 
-std::unique_ptr<IOStream> plain_client(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const auto addr = SocketAddress::from_ip("127.0.0.1", port);
-  if (::connect(fd, addr.sockaddr_ptr(), addr.length) != 0) {
-    ::close(fd);
-    throw std::system_error(errno, std::generic_category(), "connect");
-  }
-  return std::make_unique<IOStream>(fd);
-}
-
 int port_of(const HTTPServer& server) {
   return SocketAddress::local_of(server.sockets().at(0)).port();
-}
-
-Future<std::string> run_command(std::string cmd) {
-  return ioloop::IOLoop::current()->run_in_executor(nullptr, [cmd] {
-    std::string out;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (p == nullptr) return std::string("popen failed");
-    char buf[512];
-    while (std::fgets(buf, sizeof(buf), p) != nullptr) out += buf;
-    const int rc = ::pclose(p);
-    return out + "rc=" + std::to_string(rc);
-  });
 }
 
 void respond(HTTPServerRequest& request, const std::string& body) {
@@ -105,7 +84,7 @@ void echo(HTTPServerRequest& request) {
 }
 
 Future<std::string> exchange(int port, std::string request) {
-  auto client = plain_client(port);
+  auto client = testing::plain_client(port);
   co_await client->write(std::move(request));
   std::string got;
   try {
@@ -132,20 +111,6 @@ std::string body_of(const std::string& r) {
 }
 int status_of(const std::string& r) {
   return r.size() >= 12 && r.compare(0, 9, "HTTP/1.1 ") == 0 ? std::stoi(r.substr(9, 3)) : -1;
-}
-
-std::string gzip(const std::string& data) {
-  z_stream z{};
-  deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY);
-  std::string out(compressBound(data.size()) + 64, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = data.size();
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = out.size();
-  deflate(&z, Z_FINISH);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
 }
 
 class HTTPServerTest : public testing::AsyncTestCase {};
@@ -220,7 +185,7 @@ ASYNC_TEST_F(HTTPServerTest, XHeaders) {
   o.trusted_downstream = {"5.5.5.5"};
   HTTPServer server(echo, o);
   server.listen(0, "127.0.0.1");
-  auto client = plain_client(port_of(server));
+  auto client = testing::plain_client(port_of(server));
   auto ask = [&](std::string headers) -> Future<std::string> {
     auto pending_9 = client->write("GET /info HTTP/1.1\r\nHost: a\r\n" + headers + "\r\n");
     co_await pending_9;
@@ -285,7 +250,7 @@ ASYNC_TEST_F(HTTPServerTest, MaxBodySizeAndDecompression) {
   std::string r = co_await exchange(port_of(server),
                                     "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1001\r\n\r\n");
   EXPECT_EQ(status_of(r), 413) << r;
-  const std::string z = gzip("compressed body");
+  const std::string z = testing::gzip_compress("compressed body");
   auto pending_10 = exchange(port_of(server),
                         "POST /z HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Encoding: gzip\r\n"
                         "Content-Length: " + std::to_string(z.size()) + "\r\n\r\n" + z);
@@ -309,7 +274,7 @@ ASYNC_TEST_F(HTTPServerTest, TooLargeBodyAnsweredWhileClientStillSends) {
       "except OSError:\n"
       "  pass\n"
       "print(s.recv(100).split(b'\\r\\n')[0].decode())\n";
-  auto pending_11 = run_command("/usr/bin/python3 -c \"" + script + "\" " +
+  auto pending_11 = testing::run_command("/usr/bin/python3 -c \"" + script + "\" " +
                                          std::to_string(port_of(server)) + " 2>&1");
   std::string out = co_await pending_11;
   EXPECT_EQ(out, "HTTP/1.1 413 Content Too Large\nrc=0");
@@ -320,7 +285,7 @@ ASYNC_TEST_F(HTTPServerTest, IdleConnectionTimeout) {
   o.idle_connection_timeout = 0.05;
   HTTPServer server(echo, o);
   server.listen(0, "127.0.0.1");
-  auto client = plain_client(port_of(server));
+  auto client = testing::plain_client(port_of(server));
   co_await client->write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
   std::string r = co_await client->read_until_close();  // answered, then closed when idle
   EXPECT_EQ(status_of(r), 200);
@@ -332,7 +297,7 @@ ASYNC_TEST_F(HTTPServerTest, NoKeepAlive) {
   o.no_keep_alive = true;
   HTTPServer server(echo, o);
   server.listen(0, "127.0.0.1");
-  auto client = plain_client(port_of(server));
+  auto client = testing::plain_client(port_of(server));
   co_await client->write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
   std::string r = co_await client->read_until_close();
   EXPECT_NE(r.find("Connection: close"), std::string::npos);
@@ -343,7 +308,7 @@ ASYNC_TEST_F(HTTPServerTest, CloseAllConnections) {
   server.listen(0, "127.0.0.1");
   std::vector<std::unique_ptr<IOStream>> clients;
   for (int i = 0; i < 3; ++i) {
-    clients.push_back(plain_client(port_of(server)));
+    clients.push_back(testing::plain_client(port_of(server)));
     co_await clients.back()->write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
     co_await read_response(clients.back().get());
   }
@@ -380,7 +345,7 @@ ASYNC_TEST_F_TIMEOUT(HTTPServerTest, GracefulShutdownUnderLoad, 30) {
   int closed_clients = 0;
   int completed_total = 0;
   auto client = [&](int i) -> Future<void> {
-    auto stream = plain_client(port);
+    auto stream = testing::plain_client(port);
     try {
       for (int n = 0;; ++n) {
         const std::string path = (n + i) % 5 == 0 ? "/slow" : "/fast";
@@ -423,10 +388,10 @@ ASYNC_TEST_F(HTTPServerTest, CurlHTTP10AndKeepAliveReuse) {
   HTTPServer server(echo);
   server.listen(0, "127.0.0.1");
   const std::string base = "http://127.0.0.1:" + std::to_string(port_of(server));
-  auto pending_13 = run_command("curl -sS -0 " + base + "/ten 2>&1");
+  auto pending_13 = testing::run_command("curl -sS -0 " + base + "/ten 2>&1");
   std::string out = co_await pending_13;
   EXPECT_EQ(out, "GET /ten rc=0");
-  auto pending_14 = run_command("curl -sS -v " + base + "/one " + base + "/two 2>&1");
+  auto pending_14 = testing::run_command("curl -sS -v " + base + "/one " + base + "/two 2>&1");
   out = co_await pending_14;
   EXPECT_NE(out.find("GET /one "), std::string::npos) << out;
   EXPECT_NE(out.find("GET /two "), std::string::npos) << out;
@@ -442,19 +407,19 @@ ASYNC_TEST_F(HTTPServerTest, CurlChunkedUploadExpectContinueAndGzip) {
   const std::string dir = std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp";
   const std::string file = dir + "/upload.txt";
   std::ofstream(file) << std::string(100000, 'u');
-  auto pending_15 = run_command(
+  auto pending_15 = testing::run_command(
       "curl -sS -H 'Transfer-Encoding: chunked' --data-binary @" + file + " " + base +
       "/chunked | wc -c 2>&1");
   std::string out = co_await pending_15;
   // "POST /chunked " + 100000 bytes.
   EXPECT_EQ(out, std::to_string(14 + 100000) + "\nrc=0") << out;
-  auto pending_16 = run_command("curl -sS -v -H 'Expect: 100-continue' --data-binary @" + file +
+  auto pending_16 = testing::run_command("curl -sS -v -H 'Expect: 100-continue' --data-binary @" + file +
                              " " + base + "/expect 2>&1 | grep -a -c -e '< HTTP/1.1 100 Continue' -e '< HTTP/1.1 200 OK'");
   out = co_await pending_16;
   EXPECT_EQ(out, "2\nrc=0") << out;
   const std::string gz = dir + "/upload.gz";
-  std::ofstream(gz, std::ios::binary) << gzip("gzipped upload");
-  auto pending_17 = run_command("curl -sS -H 'Content-Encoding: gzip' --data-binary @" + gz + " " +
+  std::ofstream(gz, std::ios::binary) << testing::gzip_compress("gzipped upload");
+  auto pending_17 = testing::run_command("curl -sS -H 'Content-Encoding: gzip' --data-binary @" + gz + " " +
                              base + "/gz 2>&1");
   out = co_await pending_17;
   EXPECT_EQ(out, "POST /gz gzipped uploadrc=0") << out;
@@ -473,7 +438,7 @@ ASYNC_TEST_F(HTTPServerTest, CurlOverTLS) {
   const std::string base = "https://localhost:" + std::to_string(port_of(server));
   const std::string resolve =
       " --resolve localhost:" + std::to_string(port_of(server)) + ":127.0.0.1";
-  auto pending_18 = run_command("curl -sS --cacert " +
+  auto pending_18 = testing::run_command("curl -sS --cacert " +
                                          runfile("netutil/testdata/ca.crt") + resolve + " " +
                                          base + "/info " + base + "/two 2>&1");
   std::string out = co_await pending_18;
@@ -488,7 +453,7 @@ std::string python_clients(const std::string& mode, int port) {
 ASYNC_TEST_F(HTTPServerTest, PythonHTTPClient) {
   HTTPServer server(echo);
   server.listen(0, "127.0.0.1");
-  std::string out = co_await run_command(python_clients("http_client", port_of(server)));
+  std::string out = co_await testing::run_command(python_clients("http_client", port_of(server)));
   EXPECT_EQ(out,
             "200 GET /a \n200 POST /b xyz\n200 GET /c?q=1 \n200 PUT /chunked abcd\nreused\nrc=0");
 }
@@ -496,7 +461,7 @@ ASYNC_TEST_F(HTTPServerTest, PythonHTTPClient) {
 ASYNC_TEST_F(HTTPServerTest, PythonRequests) {
   HTTPServer server(echo);
   server.listen(0, "127.0.0.1");
-  std::string out = co_await run_command(python_clients("requests", port_of(server)));
+  std::string out = co_await testing::run_command(python_clients("requests", port_of(server)));
   EXPECT_EQ(out,
             "200 GET /r1 \n200 POST /r2 payload\n200 POST /r3 generated\n"
             "200 chunk1chunk2 chunked\nrc=0");
@@ -505,7 +470,7 @@ ASYNC_TEST_F(HTTPServerTest, PythonRequests) {
 ASYNC_TEST_F(HTTPServerTest, PythonH11StrictClient) {
   HTTPServer server(echo);
   server.listen(0, "127.0.0.1");
-  std::string out = co_await run_command(python_clients("h11", port_of(server)));
+  std::string out = co_await testing::run_command(python_clients("h11", port_of(server)));
   EXPECT_EQ(out,
             "200 GET /h1 \n200 POST /h2 chunked\n200 chunk1chunk2\n200 \n"
             "states DONE DONE\nrc=0");

@@ -26,6 +26,7 @@
 #include "log/log.h"
 #include "netutil/netutil.h"
 #include "process/process.h"
+#include "testing/loopback.h"
 #include "testing/testing.h"
 
 namespace tornado::tcpserver {
@@ -57,33 +58,8 @@ std::shared_ptr<netutil::SSLContext> client_context() {
   return netutil::ssl_options_to_context(o, false);
 }
 
-// A plain client stream connected with a blocking loopback connect(), so a test can
-// open many clients without awaiting each.
-std::unique_ptr<IOStream> plain_client(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const auto addr = SocketAddress::from_ip("127.0.0.1", port);
-  if (::connect(fd, addr.sockaddr_ptr(), addr.length) != 0) {
-    ::close(fd);
-    throw std::system_error(errno, std::generic_category(), "connect");
-  }
-  return std::make_unique<IOStream>(fd);
-}
-
 int port_of(const TCPServer& server) {
   return SocketAddress::local_of(server.sockets().at(0)).port();
-}
-
-// Runs a shell command on the loop's executor; completes with its stdout + "rc=N".
-Future<std::string> run_command(std::string cmd) {
-  return ioloop::IOLoop::current()->run_in_executor(nullptr, [cmd] {
-    std::string out;
-    FILE* p = ::popen(cmd.c_str(), "r");
-    if (p == nullptr) return std::string("popen failed");
-    char buf[512];
-    while (std::fgets(buf, sizeof(buf), p) != nullptr) out += buf;
-    const int rc = ::pclose(p);
-    return out + "rc=" + std::to_string(rc);
-  });
 }
 
 std::string find_openssl() {
@@ -133,7 +109,7 @@ ASYNC_TEST_F(TCPServerTest, HandleStreamCoroutineLogging) {
   Server server;
   server.listen(0, "127.0.0.1");
   testing::ExpectLog expect(log::app_log(), "Exception in callback");
-  auto client_ptr = plain_client(port_of(server));
+  auto client_ptr = testing::plain_client(port_of(server));
   IOStream& client = *client_ptr;
   co_await client.write("hello");
   // The handler's failure closes nothing: our side sees the server drop the stream.
@@ -154,7 +130,7 @@ ASYNC_TEST_F(TCPServerTest, SynchronousThrowIsLogged) {
   server.listen(0, "127.0.0.1");
   testing::ExpectLog expect(log::app_log(), "Error in connection callback");
   for (int i = 0; i < 2; ++i) {  // the server survives and accepts the next one
-    auto client_ptr = plain_client(port_of(server));
+    auto client_ptr = testing::plain_client(port_of(server));
     IOStream& client = *client_ptr;
     co_await client.read_until_close();
   }
@@ -171,7 +147,7 @@ ASYNC_TEST_F(TCPServerTest, HandleStreamNativeCoroutine) {
   };
   Server server;
   server.listen(0, "127.0.0.1");
-  auto client_ptr = plain_client(port_of(server));
+  auto client_ptr = testing::plain_client(port_of(server));
   IOStream& client = *client_ptr;
   std::string got = co_await client.read_until_close();
   CO_ASSERT_EQ(got, "data");
@@ -208,7 +184,7 @@ ASYNC_TEST_F(TCPServerTest, StopInCallback) {
   server.add_socket(bound.fd);
   constexpr int kN = 40;
   std::vector<std::unique_ptr<IOStream>> clients;
-  for (int i = 0; i < kN; ++i) clients.push_back(plain_client(bound.port));
+  for (int i = 0; i < kN; ++i) clients.push_back(testing::plain_client(bound.port));
   while (server.started == 0) co_await gen::moment;
   EXPECT_GE(server.started, 1);
   EXPECT_TRUE(server.sockets().empty());
@@ -225,7 +201,7 @@ Future<void> echo_client(int port, int i, std::shared_ptr<netutil::SSLContext> t
     auto connected = stream->connect(SocketAddress::from_ip("127.0.0.1", port), sni);
     co_await connected;
   } else {
-    stream = plain_client(port);
+    stream = testing::plain_client(port);
   }
   for (int round = 0; round < 3; ++round) {
     const std::string msg = "client " + std::to_string(i) + " round " + std::to_string(round) + "\n";
@@ -268,7 +244,7 @@ ASYNC_TEST_F(TCPServerTest, GarbageInsteadOfClientHello) {
   server.listen(0, "127.0.0.1");
   {
     testing::ExpectLog expect(log::gen_log(), "SSL Error");
-    auto bad_ptr = plain_client(port_of(server));
+    auto bad_ptr = testing::plain_client(port_of(server));
     IOStream& bad = *bad_ptr;
     co_await bad.write("GET / HTTP/1.0\r\nHost: example.com\r\n\r\n");
     try {
@@ -305,7 +281,7 @@ ASYNC_TEST_F(TCPServerTest, PeerResetMidWrite) {
   server.listen(0, "127.0.0.1");
   const int port = port_of(server);
   {
-    auto victim_ptr = plain_client(port);
+    auto victim_ptr = testing::plain_client(port);
     IOStream& victim = *victim_ptr;
     co_await victim.write("flood\n");
     std::string first = co_await victim.read_bytes(1 << 16);
@@ -314,7 +290,7 @@ ASYNC_TEST_F(TCPServerTest, PeerResetMidWrite) {
     ::setsockopt(victim.fileno(), SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
   }
   co_await server.write_failed;
-  auto other_ptr = plain_client(port);
+  auto other_ptr = testing::plain_client(port);
   IOStream& other = *other_ptr;
   co_await other.write("still there\n");
   std::string got = co_await other.read_until("\n");
@@ -336,7 +312,7 @@ ASYNC_TEST_F(TCPServerTest, PythonSocketClient) {
       "  buf+=c\n"
       "s.close()\n"
       "print(buf.decode().strip())\n";
-  std::string out = co_await run_command("/usr/bin/python3 -c \"" + script + "\" " +
+  std::string out = co_await testing::run_command("/usr/bin/python3 -c \"" + script + "\" " +
                                          std::to_string(port_of(server)));
   EXPECT_EQ(out, "from python\nrc=0");
   while (server.finished < 1) co_await gen::moment;
@@ -360,7 +336,7 @@ ASYNC_TEST_F(TCPServerTest, OpenSSLClientSNIAndALPN) {
                           " -servername other.example -verify_hostname other.example"
                           " -alpn http/1.1 -CAfile " + testdata("ca.crt") +
                           " -verify_return_error -ign_eof 2>&1";
-  std::string out = co_await run_command(cmd);
+  std::string out = co_await testing::run_command(cmd);
   EXPECT_NE(out.find("ALPN protocol: http/1.1"), std::string::npos) << out;
   EXPECT_NE(out.find("Verify return code: 0 (ok)"), std::string::npos) << out;
   EXPECT_NE(out.find("hello openssl"), std::string::npos) << out;
@@ -457,7 +433,7 @@ ASYNC_TEST_F(TCPServerTest, BindThenStartServesAndBufferSizesReachStreams) {
   Server server(nullptr, 4096, 512);
   server.bind(0, "127.0.0.1");
   server.start();
-  auto client_ptr = plain_client(port_of(server));
+  auto client_ptr = testing::plain_client(port_of(server));
   IOStream& client = *client_ptr;
   std::string got = co_await client.read_until_close();
   EXPECT_EQ(got, "hi");
