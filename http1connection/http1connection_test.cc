@@ -42,6 +42,10 @@ using httputil::StartLine;
 using iostream::IOStream;
 using iostream::StreamClosedError;
 using netutil::SocketAddress;
+using testing::http_body_of;
+using testing::http_exchange;
+using testing::http_status_of;
+using testing::read_http_response;
 
 // Answers "<method> <path> <body>" with Content-Length, or special paths.
 class EchoRequest : public HTTPMessageDelegate {
@@ -77,7 +81,7 @@ class EchoRequest : public HTTPMessageDelegate {
     if (p == "/toomuch") {
       try {
         (void)conn_->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"},
-                             HTTPHeaders{{"Content-Length", "2"}}, "abc");
+                                   HTTPHeaders{{"Content-Length", "2"}}, "abc");
       } catch (const httputil::HTTPOutputError& e) {
         *log_ += std::string("output error: ") + e.what();
       }
@@ -85,7 +89,7 @@ class EchoRequest : public HTTPMessageDelegate {
     }
     if (p == "/tooshort") {
       (void)conn_->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"},
-                           HTTPHeaders{{"Content-Length", "5"}}, "abc");
+                                 HTTPHeaders{{"Content-Length", "5"}}, "abc");
       try {
         conn_->finish();
       } catch (const httputil::HTTPOutputError& e) {
@@ -131,8 +135,7 @@ class EchoServer : public tcpserver::TCPServer, public httputil::HTTPServerConne
   std::unique_ptr<HTTPMessageDelegate> start_request(httputil::HTTPServerConnection*,
                                                      httputil::HTTPConnection* c) override {
     ++started;
-    return std::make_unique<EchoRequest>(static_cast<HTTP1Connection*>(c), &delegate_closes,
-                                         &log);
+    return std::make_unique<EchoRequest>(static_cast<HTTP1Connection*>(c), &delegate_closes, &log);
   }
   void on_close(httputil::HTTPServerConnection*) override { ++closed; }
 
@@ -144,48 +147,14 @@ class EchoServer : public tcpserver::TCPServer, public httputil::HTTPServerConne
   std::vector<std::shared_ptr<HTTP1ServerConnection>> conns_;
 };
 
-// Sends `request`, returns everything until the server closes.
-Future<std::string> exchange(int port, std::string request) {
-  auto client = testing::plain_client(port);
-  co_await client->write(std::move(request));
-  std::string got;
-  try {
-    got = co_await client->read_until_close();
-  } catch (const StreamClosedError&) {
-  }
-  co_return got;
-}
-
-int status_of(const std::string& response) {
-  if (response.size() < 12 || response.compare(0, 9, "HTTP/1.1 ") != 0) return -1;
-  return std::stoi(response.substr(9, 3));
-}
-
-// Reads one response with Content-Length from a keep-alive stream.
-Future<std::string> read_response(IOStream* client) {
-  std::string head = co_await client->read_until("\r\n\r\n");
-  const auto p = head.find("Content-Length: ");
-  std::string body;
-  if (p != std::string::npos) {
-    const std::size_t n = std::stoul(head.substr(p + 16, head.find("\r\n", p) - p - 16));
-    if (n > 0) body = co_await client->read_bytes(n);
-  }
-  co_return head + body;
-}
-
-std::string body_of(const std::string& response) {
-  const auto p = response.find("\r\n\r\n");
-  return p == std::string::npos ? "" : response.substr(p + 4);
-}
-
 class HTTP1ConnectionTest : public testing::AsyncTestCase {};
 
 ASYNC_TEST_F(HTTP1ConnectionTest, SimpleGetWithConnectionClose) {
   EchoServer server;
-  std::string r = co_await exchange(server.port(),
-                                    "GET /hi HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-  EXPECT_EQ(status_of(r), 200) << r;
-  EXPECT_EQ(body_of(r), "GET /hi ");
+  std::string r = co_await http_exchange(
+      server.port(), "GET /hi HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(http_status_of(r), 200) << r;
+  EXPECT_EQ(http_body_of(r), "GET /hi ");
   EXPECT_NE(r.find("\r\nConnection: close\r\n"), std::string::npos) << r;
   EXPECT_NE(r.find("\r\nDate: "), std::string::npos) << r;
 }
@@ -196,8 +165,8 @@ ASYNC_TEST_F(HTTP1ConnectionTest, KeepAliveHTTP11) {
   for (int i = 0; i < 3; ++i) {
     auto pending_1 = client->write("GET /" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n");
     co_await pending_1;
-    std::string r = co_await read_response(client.get());
-    EXPECT_EQ(body_of(r), "GET /" + std::to_string(i) + " ");
+    std::string r = co_await read_http_response(client.get());
+    EXPECT_EQ(http_body_of(r), "GET /" + std::to_string(i) + " ");
     EXPECT_EQ(r.find("Connection:"), std::string::npos) << r;
   }
   EXPECT_EQ(server.conns_.size(), 1u);
@@ -205,42 +174,42 @@ ASYNC_TEST_F(HTTP1ConnectionTest, KeepAliveHTTP11) {
 
 ASYNC_TEST_F(HTTP1ConnectionTest, HTTP10ClosesWithoutKeepAlive) {
   EchoServer server;
-  std::string r = co_await exchange(server.port(), "GET / HTTP/1.0\r\n\r\n");
-  EXPECT_EQ(status_of(r), 200) << r;
-  EXPECT_EQ(body_of(r), "GET / ");
+  std::string r = co_await http_exchange(server.port(), "GET / HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(http_status_of(r), 200) << r;
+  EXPECT_EQ(http_body_of(r), "GET / ");
 }
 
 ASYNC_TEST_F(HTTP1ConnectionTest, HTTP10KeepAlive) {
   EchoServer server;
   auto client = testing::plain_client(server.port());
   co_await client->write("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
-  std::string r = co_await read_response(client.get());
+  std::string r = co_await read_http_response(client.get());
   EXPECT_NE(r.find("\r\nConnection: Keep-Alive\r\n"), std::string::npos) << r;
   co_await client->write("GET /b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
-  r = co_await read_response(client.get());
-  EXPECT_EQ(body_of(r), "GET /b ");
+  r = co_await read_http_response(client.get());
+  EXPECT_EQ(http_body_of(r), "GET /b ");
   // HTTP/1.0 POST with a body but without keep-alive: closed after the response.
   co_await client->write("POST /c HTTP/1.0\r\nContent-Length: 2\r\n\r\nxy");
   std::string rest = co_await client->read_until_close();
-  EXPECT_EQ(body_of(rest), "POST /c xy");
+  EXPECT_EQ(http_body_of(rest), "POST /c xy");
 }
 
 ASYNC_TEST_F(HTTP1ConnectionTest, NoKeepAliveParameter) {
   HTTP1ConnectionParameters p;
   p.no_keep_alive = true;
   EchoServer server(p);
-  std::string r = co_await exchange(server.port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
-  EXPECT_EQ(status_of(r), 200);
+  std::string r = co_await http_exchange(server.port(), "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(http_status_of(r), 200);
   EXPECT_NE(r.find("Connection: close"), std::string::npos);
 }
 
 ASYNC_TEST_F(HTTP1ConnectionTest, PipelinedRequestsAnsweredInOrder) {
   EchoServer server;
-  std::string r = co_await exchange(
-      server.port(),
-      "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"
-      "POST /2 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
-      "GET /3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  std::string r =
+      co_await http_exchange(server.port(),
+                             "GET /1 HTTP/1.1\r\nHost: x\r\n\r\n"
+                             "POST /2 HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello"
+                             "GET /3 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
   const auto a = r.find("GET /1 ");
   const auto b = r.find("POST /2 hello");
   const auto c = r.find("GET /3 ");
@@ -269,33 +238,58 @@ ASYNC_TEST_F(HTTP1ConnectionTest, FramingErrorsGetStatusAndClose) {
       {"no host 1.1", "GET / HTTP/1.1\r\n\r\n", 400},
       {"two hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
       {"two hosts 1.0", "GET / HTTP/1.0\r\nHost: a\r\nHost: a\r\n\r\n", 400},
-      {"dup CL", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx", 400},
+      {"dup CL", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx",
+       400},
       {"CL list", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1, 1\r\n\r\nx", 400},
       {"CL conflict", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1, 2\r\n\r\nx", 400},
       {"CL negative", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n", 400},
       {"CL plus", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: +1\r\n\r\nx", 400},
       {"CL hex", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0x1\r\n\r\nx", 400},
-      {"CL overflow", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400},
+      {"CL overflow",
+       "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n", 400},
       {"CL empty", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: \r\n\r\n", 400},
       {"TE gzip", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\n", 400},
-      {"TE gzip,chunked", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 400},
-      {"TE chunked,gzip", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400},
-      {"TE twice", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
-      {"TE and CL", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n", 400},
+      {"TE gzip,chunked",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 400},
+      {"TE chunked,gzip", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+       400},
+      {"TE twice",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
+       "chunked\r\n\r\n0\r\n\r\n",
+       400},
+      {"TE and CL",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: "
+       "5\r\n\r\n0\r\n\r\n",
+       400},
       {"TE in 1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400},
-      {"chunk size sign", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n+1\r\nx\r\n0\r\n\r\n", 400},
-      {"chunk size neg", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\nx\r\n0\r\n\r\n", 400},
-      {"chunk size space", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n 1\r\nx\r\n0\r\n\r\n", 400},
-      {"chunk size trailing space", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1 \r\nx\r\n0\r\n\r\n", 400},
-      {"chunk size 0x", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0x1\r\nx\r\n0\r\n\r\n", 400},
-      {"chunk size overflow", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000001\r\nx\r\n", 400},
-      {"chunk size empty", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n\r\nx\r\n", 400},
-      {"chunk bare LF", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\nx\r\n0\r\n\r\n", 400},
-      {"chunk no CRLF after data", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxy0\r\n\r\n", 400},
-      {"bad trailer", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nbad trailer\r\n\r\n", 400},
+      {"chunk size sign",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n+1\r\nx\r\n0\r\n\r\n", 400},
+      {"chunk size neg",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n-1\r\nx\r\n0\r\n\r\n", 400},
+      {"chunk size space",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n 1\r\nx\r\n0\r\n\r\n", 400},
+      {"chunk size trailing space",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1 \r\nx\r\n0\r\n\r\n", 400},
+      {"chunk size 0x",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0x1\r\nx\r\n0\r\n\r\n",
+       400},
+      {"chunk size overflow",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n10000000000000001\r\nx\r\n",
+       400},
+      {"chunk size empty",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n\r\nx\r\n", 400},
+      {"chunk bare LF",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\nx\r\n0\r\n\r\n", 400},
+      {"chunk no CRLF after data",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n1\r\nxy0\r\n\r\n", 400},
+      {"bad trailer",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nbad trailer\r\n\r\n",
+       400},
       {"obs-fold", "GET / HTTP/1.1\r\nHost: a\r\nX-A: b\r\n c\r\n\r\n", 400},
       {"ctl in value", std::string("GET / HTTP/1.1\r\nHost: a\r\nX-A: b\x01") + "c\r\n\r\n", 400},
-      {"nul in value", std::string("GET / HTTP/1.1\r\nHost: a\r\nX-A: b") + std::string(1, '\0') + "c\r\n\r\n", 400},
+      {"nul in value",
+       std::string("GET / HTTP/1.1\r\nHost: a\r\nX-A: b") + std::string(1, '\0') + "c\r\n\r\n",
+       400},
       {"space in name", "GET / HTTP/1.1\r\nHost: a\r\nX A: b\r\n\r\n", 400},
       {"space before colon", "GET / HTTP/1.1\r\nHost: a\r\nX-A : b\r\n\r\n", 400},
       {"no colon", "GET / HTTP/1.1\r\nHost: a\r\nnocolon\r\n\r\n", 400},
@@ -309,15 +303,20 @@ ASYNC_TEST_F(HTTP1ConnectionTest, FramingErrorsGetStatusAndClose) {
       {"HTTP/3.0", "GET / HTTP/3.0\r\nHost: a\r\n\r\n", 505},
       {"long target", "GET /" + big_target + " HTTP/1.1\r\nHost: a\r\n\r\n", 414},
       {"long target unterminated", "GET /" + big_target, 414},
-      {"big header block", "GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(5000, 'b') + "\r\n\r\n", 431},
+      {"big header block", "GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(5000, 'b') + "\r\n\r\n",
+       431},
       {"big header unterminated", "GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(5000, 'b'), 431},
       {"CL too big", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n", 413},
-      {"chunked too big", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n65\r\n", 413},
-      {"chunked sum too big", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n32\r\n" + std::string(50, 'x') + "\r\n33\r\n", 413},
+      {"chunked too big", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n65\r\n",
+       413},
+      {"chunked sum too big",
+       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n32\r\n" +
+           std::string(50, 'x') + "\r\n33\r\n",
+       413},
   };
   for (const auto& c : cases) {
-    std::string r = co_await exchange(server.port(), c.request);
-    EXPECT_EQ(status_of(r), c.status) << c.name << ": " << r;
+    std::string r = co_await http_exchange(server.port(), c.request);
+    EXPECT_EQ(http_status_of(r), c.status) << c.name << ": " << r;
     if (c.status != 200) {
       EXPECT_NE(r.find("Connection: close\r\n"), std::string::npos) << c.name;
       EXPECT_NE(r.find("Content-Length: 0\r\n"), std::string::npos) << c.name;
@@ -328,35 +327,35 @@ ASYNC_TEST_F(HTTP1ConnectionTest, FramingErrorsGetStatusAndClose) {
 ASYNC_TEST_F(HTTP1ConnectionTest, LongTargetsWork) {
   EchoServer server;  // default limit 16 KiB
   const std::string target = "/" + std::string(8000, 'a');
-  auto pending_2 = exchange(server.port(),
-                                    "GET " + target + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  auto pending_2 = http_exchange(
+      server.port(), "GET " + target + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
   std::string r = co_await pending_2;
-  EXPECT_EQ(status_of(r), 200);
-  EXPECT_EQ(body_of(r), "GET " + target + " ");
+  EXPECT_EQ(http_status_of(r), 200);
+  EXPECT_EQ(http_body_of(r), "GET " + target + " ");
   const std::string too_long = "/" + std::string(16385, 'a');
-  auto pending_3 = exchange(server.port(), "GET " + too_long + " HTTP/1.1\r\nHost: a\r\n\r\n");
+  auto pending_3 = http_exchange(server.port(), "GET " + too_long + " HTTP/1.1\r\nHost: a\r\n\r\n");
   r = co_await pending_3;
-  EXPECT_EQ(status_of(r), 414);
+  EXPECT_EQ(http_status_of(r), 414);
 }
 
 ASYNC_TEST_F(HTTP1ConnectionTest, LeadingEmptyLinesIgnored) {
   EchoServer server;
-  std::string r = co_await exchange(server.port(),
-                                    "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
-  EXPECT_EQ(status_of(r), 200) << r;
+  std::string r = co_await http_exchange(
+      server.port(), "\r\n\r\nGET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(http_status_of(r), 200) << r;
 }
 
 ASYNC_TEST_F(HTTP1ConnectionTest, ChunkedUploadWithExtensionsAndTrailers) {
   EchoServer server;
-  std::string r = co_await exchange(
+  std::string r = co_await http_exchange(
       server.port(),
       "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: Chunked\r\nConnection: close\r\n\r\n"
       "5;name=value\r\nhello\r\n"
       "1\r\n \r\n"
       "A\r\n0123456789\r\n"
       "0\r\nX-Trailer: yes\r\n\r\n");
-  EXPECT_EQ(status_of(r), 200) << r;
-  EXPECT_EQ(body_of(r), "POST /up hello 0123456789");
+  EXPECT_EQ(http_status_of(r), 200) << r;
+  EXPECT_EQ(http_body_of(r), "POST /up hello 0123456789");
 }
 
 ASYNC_TEST_F(HTTP1ConnectionTest, ChunkedUploadByteByByte) {
@@ -371,41 +370,41 @@ ASYNC_TEST_F(HTTP1ConnectionTest, ChunkedUploadByteByByte) {
     co_await gen::moment;
   }
   std::string r = co_await client->read_until_close();
-  EXPECT_EQ(body_of(r), "POST /up abcde");
+  EXPECT_EQ(http_body_of(r), "POST /up abcde");
 }
 
 ASYNC_TEST_F(HTTP1ConnectionTest, ChunkedResponse) {
   EchoServer server;
-  std::string r = co_await exchange(server.port(),
-                                    "GET /chunked HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  std::string r = co_await http_exchange(
+      server.port(), "GET /chunked HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
   EXPECT_NE(r.find("Transfer-Encoding: chunked\r\n"), std::string::npos) << r;
-  EXPECT_EQ(body_of(r), "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+  EXPECT_EQ(http_body_of(r), "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
   // HTTP/1.0 gets no chunking: the body ends at close.
-  r = co_await exchange(server.port(), "GET /chunked HTTP/1.0\r\n\r\n");
+  r = co_await http_exchange(server.port(), "GET /chunked HTTP/1.0\r\n\r\n");
   EXPECT_EQ(r.find("Transfer-Encoding"), std::string::npos) << r;
-  EXPECT_EQ(body_of(r), "abcde");
+  EXPECT_EQ(http_body_of(r), "abcde");
 }
 
 // A HEAD response without Content-Length is neither chunked nor followed by a body, and
 // the connection stays usable.
 ASYNC_TEST_F(HTTP1ConnectionTest, HeadResponseWithoutLength) {
   EchoServer server;
-  std::string r = co_await exchange(
-      server.port(),
-      "HEAD /headers-only HTTP/1.1\r\nHost: a\r\n\r\n"
-      "GET /next HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  std::string r =
+      co_await http_exchange(server.port(),
+                             "HEAD /headers-only HTTP/1.1\r\nHost: a\r\n\r\n"
+                             "GET /next HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(r.find("Transfer-Encoding"), std::string::npos) << r;
   const auto second = r.find("HTTP/1.1 200 OK", 1);
   CO_ASSERT_NE(second, std::string::npos) << r;
   EXPECT_EQ(r.substr(r.find("\r\n\r\n") + 4, 8), "HTTP/1.1") << r;  // no body bytes
-  EXPECT_EQ(body_of(r.substr(second)), "GET /next ");
+  EXPECT_EQ(http_body_of(r.substr(second)), "GET /next ");
 }
 
 ASYNC_TEST_F(HTTP1ConnectionTest, ContentLengthCheckedOnOutput) {
   EchoServer server;
-  std::string r = co_await exchange(server.port(), "GET /toomuch HTTP/1.1\r\nHost: a\r\n\r\n");
+  std::string r = co_await http_exchange(server.port(), "GET /toomuch HTTP/1.1\r\nHost: a\r\n\r\n");
   EXPECT_NE(server.log.find("more data than Content-Length"), std::string::npos) << server.log;
-  r = co_await exchange(server.port(), "GET /tooshort HTTP/1.1\r\nHost: a\r\n\r\n");
+  r = co_await http_exchange(server.port(), "GET /tooshort HTTP/1.1\r\nHost: a\r\n\r\n");
   EXPECT_NE(server.log.find("2 bytes less than Content-Length"), std::string::npos) << server.log;
 }
 
@@ -416,40 +415,46 @@ ASYNC_TEST_F(HTTP1ConnectionTest, GzipRequestBody) {
   EchoServer server(p);
   const std::string plain(5000, 'z');
   const std::string z = testing::gzip_compress(plain);
-  auto pending_5 = exchange(
-      server.port(), "POST /gz HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\nConnection: close\r\n"
-                     "Content-Length: " + std::to_string(z.size()) + "\r\n\r\n" + z);
+  auto pending_5 = http_exchange(
+      server.port(),
+      "POST /gz HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\nConnection: close\r\n"
+      "Content-Length: " +
+          std::to_string(z.size()) + "\r\n\r\n" + z);
   std::string r = co_await pending_5;
-  EXPECT_EQ(body_of(r), "POST /gz " + plain + " consumed=gzip");
+  EXPECT_EQ(http_body_of(r), "POST /gz " + plain + " consumed=gzip");
   // Corrupt gzip: 400.
-  r = co_await exchange(server.port(),
-                        "POST /gz HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\n"
-                        "Content-Length: 10\r\n\r\nnot gzip!!");
-  EXPECT_EQ(status_of(r), 400) << r;
+  r = co_await http_exchange(server.port(),
+                             "POST /gz HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\n"
+                             "Content-Length: 10\r\n\r\nnot gzip!!");
+  EXPECT_EQ(http_status_of(r), 400) << r;
   // Truncated gzip: 400.
-  auto pending_6 = exchange(server.port(),
-                        "POST /gz HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\n"
-                        "Content-Length: " + std::to_string(z.size() - 4) + "\r\n\r\n" +
-                            z.substr(0, z.size() - 4));
+  auto pending_6 =
+      http_exchange(server.port(),
+                    "POST /gz HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\n"
+                    "Content-Length: " +
+                        std::to_string(z.size() - 4) + "\r\n\r\n" + z.substr(0, z.size() - 4));
   r = co_await pending_6;
-  EXPECT_EQ(status_of(r), 400) << r;
+  EXPECT_EQ(http_status_of(r), 400) << r;
   // A bomb: decompresses beyond max_body_size -> 413.
   const std::string bomb = testing::gzip_compress(std::string(1000000, 'a'));
-  auto pending_7 = exchange(server.port(),
-                        "POST /gz HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\n"
-                        "Content-Length: " + std::to_string(bomb.size()) + "\r\n\r\n" + bomb);
+  auto pending_7 = http_exchange(server.port(),
+                                 "POST /gz HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\n"
+                                 "Content-Length: " +
+                                     std::to_string(bomb.size()) + "\r\n\r\n" + bomb);
   r = co_await pending_7;
-  EXPECT_EQ(status_of(r), 413) << r;
+  EXPECT_EQ(http_status_of(r), 413) << r;
 }
 
 ASYNC_TEST_F(HTTP1ConnectionTest, GzipNotDecompressedByDefault) {
   EchoServer server;
   const std::string z = testing::gzip_compress("abc");
-  auto pending_8 = exchange(
-      server.port(), "POST /gz HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\nConnection: close\r\n"
-                     "Content-Length: " + std::to_string(z.size()) + "\r\n\r\n" + z);
+  auto pending_8 = http_exchange(
+      server.port(),
+      "POST /gz HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\nConnection: close\r\n"
+      "Content-Length: " +
+          std::to_string(z.size()) + "\r\n\r\n" + z);
   std::string r = co_await pending_8;
-  EXPECT_EQ(body_of(r), "POST /gz " + z);
+  EXPECT_EQ(http_body_of(r), "POST /gz " + z);
 }
 
 ASYNC_TEST_F(HTTP1ConnectionTest, ExpectContinue) {
@@ -460,8 +465,8 @@ ASYNC_TEST_F(HTTP1ConnectionTest, ExpectContinue) {
   std::string interim = co_await client->read_until("\r\n\r\n");
   EXPECT_EQ(interim, "HTTP/1.1 100 Continue\r\n\r\n");
   co_await client->write("body");
-  std::string r = co_await read_response(client.get());
-  EXPECT_EQ(body_of(r), "POST /e body");
+  std::string r = co_await read_http_response(client.get());
+  EXPECT_EQ(http_body_of(r), "POST /e body");
 }
 
 ASYNC_TEST_F(HTTP1ConnectionTest, IdleTimeoutCloses) {
@@ -475,7 +480,7 @@ ASYNC_TEST_F(HTTP1ConnectionTest, IdleTimeoutCloses) {
   auto client2 = testing::plain_client(server.port());
   co_await client2->write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
   r = co_await client2->read_until_close();
-  EXPECT_EQ(status_of(r), 200);
+  EXPECT_EQ(http_status_of(r), 200);
 }
 
 ASYNC_TEST_F(HTTP1ConnectionTest, HeaderTimeoutCloses) {
@@ -503,14 +508,14 @@ ASYNC_TEST_F(HTTP1ConnectionTest, DelegateExceptionGives500AndServerGoesOn) {
   EchoServer server;
   {
     testing::ExpectLog expect(log::app_log(), "Uncaught exception in HTTP delegate");
-    std::string r = co_await exchange(server.port(), "GET /throw HTTP/1.1\r\nHost: a\r\n\r\n");
-    EXPECT_EQ(status_of(r), 500) << r;
-    r = co_await exchange(server.port(), "GET /throw-headers HTTP/1.1\r\nHost: a\r\n\r\n");
-    EXPECT_EQ(status_of(r), 500) << r;
+    std::string r = co_await http_exchange(server.port(), "GET /throw HTTP/1.1\r\nHost: a\r\n\r\n");
+    EXPECT_EQ(http_status_of(r), 500) << r;
+    r = co_await http_exchange(server.port(), "GET /throw-headers HTTP/1.1\r\nHost: a\r\n\r\n");
+    EXPECT_EQ(http_status_of(r), 500) << r;
   }
-  std::string r = co_await exchange(server.port(),
-                                    "GET /ok HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
-  EXPECT_EQ(body_of(r), "GET /ok ");
+  std::string r = co_await http_exchange(
+      server.port(), "GET /ok HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(http_body_of(r), "GET /ok ");
 }
 
 ASYNC_TEST_F(HTTP1ConnectionTest, PeerClosesMidBodyTellsDelegate) {
@@ -531,8 +536,8 @@ ASYNC_TEST_F(HTTP1ConnectionTest, LargeHeaderBlockWithinLimit) {
   std::string req = "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n";
   while (req.size() < (1 << 20) - 100) req += "X-F: v\r\n";
   req += "\r\n";
-  std::string r = co_await exchange(server.port(), req);
-  EXPECT_EQ(status_of(r), 200);
+  std::string r = co_await http_exchange(server.port(), req);
+  EXPECT_EQ(http_status_of(r), 200);
 }
 
 // Seeded fuzz: mutated requests never crash or hang the server; each gets a response or
@@ -558,19 +563,23 @@ ASYNC_TEST_F_TIMEOUT(HTTP1ConnectionTest, FuzzMutatedRequests, 60) {
     for (int e = 0; e < edits; ++e) {
       const std::size_t at = rng() % req.size();
       switch (rng() % 3) {
-        case 0: req[at] = alphabet[rng() % alphabet.size()]; break;
-        case 1: req.erase(at, 1); break;
-        default: req.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+        case 0:
+          req[at] = alphabet[rng() % alphabet.size()];
+          break;
+        case 1:
+          req.erase(at, 1);
+          break;
+        default:
+          req.insert(at, 1, alphabet[rng() % alphabet.size()]);
+          break;
       }
     }
-    std::string r = co_await exchange(server.port(), req);
-    const int s = status_of(r);
-    EXPECT_TRUE(r.empty() || s == 200 || s == 400 || s == 413 || s == 414 || s == 431 ||
-                s == 505)
+    std::string r = co_await http_exchange(server.port(), req);
+    const int s = http_status_of(r);
+    EXPECT_TRUE(r.empty() || s == 200 || s == 400 || s == 413 || s == 414 || s == 431 || s == 505)
         << "case " << i << ": " << r;
   }
 }
-
 
 // ---- Client side (Tornado's HTTP1Connection with is_client=True, as simple_httpclient
 // uses it).
@@ -614,7 +623,9 @@ class CannedServer : public tcpserver::TCPServer {
   std::string reply_;
 };
 
-std::shared_ptr<IOStream> connect(int port) { return std::shared_ptr<IOStream>(testing::plain_client(port)); }
+std::shared_ptr<IOStream> connect(int port) {
+  return std::shared_ptr<IOStream>(testing::plain_client(port));
+}
 
 }  // namespace client
 
@@ -626,9 +637,9 @@ ASYNC_TEST_F(HTTP1ConnectionTest, ClientKeepAliveAgainstOurServer) {
     HTTP1Connection conn(stream, true, {}, {}, std::move(leftover));
     const std::string body = "req" + std::to_string(i);
     {
-      Future<void> w = conn.write_headers(RequestStartLine{"POST", "/c", "HTTP/1.1"},
-                                HTTPHeaders{{"Host", "a"}, {"Content-Length", std::to_string(body.size())}},
-                                body);
+      Future<void> w = conn.write_headers(
+          RequestStartLine{"POST", "/c", "HTTP/1.1"},
+          HTTPHeaders{{"Host", "a"}, {"Content-Length", std::to_string(body.size())}}, body);
       co_await w;
     }
     conn.finish();
@@ -649,7 +660,8 @@ ASYNC_TEST_F(HTTP1ConnectionTest, ClientChunkedRequestAndResponse) {
   HTTP1Connection conn(stream, true);
   // POST without Content-Length: the client chunks its body.
   {
-    Future<void> w = conn.write_headers(RequestStartLine{"POST", "/up", "HTTP/1.1"}, HTTPHeaders{{"Host", "a"}});
+    Future<void> w =
+        conn.write_headers(RequestStartLine{"POST", "/up", "HTTP/1.1"}, HTTPHeaders{{"Host", "a"}});
     co_await w;
   }
   co_await conn.write("ab");
@@ -660,7 +672,8 @@ ASYNC_TEST_F(HTTP1ConnectionTest, ClientChunkedRequestAndResponse) {
   EXPECT_EQ(d.body, "POST /up abcd");
   HTTP1Connection conn2(stream, true, {}, {}, conn.take_buffered());
   {
-    Future<void> w = conn2.write_headers(RequestStartLine{"GET", "/chunked", "HTTP/1.1"}, HTTPHeaders{{"Host", "a"}});
+    Future<void> w = conn2.write_headers(RequestStartLine{"GET", "/chunked", "HTTP/1.1"},
+                                         HTTPHeaders{{"Host", "a"}});
     co_await w;
   }
   conn2.finish();
@@ -674,7 +687,8 @@ ASYNC_TEST_F(HTTP1ConnectionTest, ClientBodyUntilClose) {
   client::CannedServer server("HTTP/1.0 200 OK\r\nX: y\r\n\r\nuntil close");
   HTTP1Connection conn(client::connect(server.port()), true);
   {
-    Future<void> w = conn.write_headers(RequestStartLine{"GET", "/", "HTTP/1.1"}, HTTPHeaders{{"Host", "a"}});
+    Future<void> w =
+        conn.write_headers(RequestStartLine{"GET", "/", "HTTP/1.1"}, HTTPHeaders{{"Host", "a"}});
     co_await w;
   }
   conn.finish();
@@ -686,13 +700,14 @@ ASYNC_TEST_F(HTTP1ConnectionTest, ClientBodyUntilClose) {
 }
 
 ASYNC_TEST_F(HTTP1ConnectionTest, ClientHeadAnd204HaveNoBody) {
-  for (const char* reply : {"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n",
-                            "HTTP/1.1 204 No Content\r\n\r\n",
-                            "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n"}) {
+  for (const char* reply :
+       {"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", "HTTP/1.1 204 No Content\r\n\r\n",
+        "HTTP/1.1 304 Not Modified\r\nContent-Length: 5\r\n\r\n"}) {
     client::CannedServer server(reply);
     HTTP1Connection conn(client::connect(server.port()), true);
     {
-      Future<void> w = conn.write_headers(RequestStartLine{"HEAD", "/", "HTTP/1.1"}, HTTPHeaders{{"Host", "a"}});
+      Future<void> w =
+          conn.write_headers(RequestStartLine{"HEAD", "/", "HTTP/1.1"}, HTTPHeaders{{"Host", "a"}});
       co_await w;
     }
     conn.finish();
@@ -710,7 +725,8 @@ ASYNC_TEST_F(HTTP1ConnectionTest, ClientRejectsMalformedResponses) {
     client::CannedServer server(reply);
     HTTP1Connection conn(client::connect(server.port()), true);
     {
-      Future<void> w = conn.write_headers(RequestStartLine{"GET", "/", "HTTP/1.1"}, HTTPHeaders{{"Host", "a"}});
+      Future<void> w =
+          conn.write_headers(RequestStartLine{"GET", "/", "HTTP/1.1"}, HTTPHeaders{{"Host", "a"}});
       co_await w;
     }
     conn.finish();
@@ -721,7 +737,6 @@ ASYNC_TEST_F(HTTP1ConnectionTest, ClientRejectsMalformedResponses) {
     EXPECT_TRUE(conn.stream()->closed()) << reply;
   }
 }
-
 
 // ---- Delegates that detach, answer late, or apply flow control.
 
@@ -854,26 +869,27 @@ ASYNC_TEST_F(HTTP1ConnectionTest, FlowControlAndPerMessageBodyLimit) {
     };
     return d;
   });
-  std::string r = co_await exchange(
+  std::string r = co_await http_exchange(
       server.port(),
       "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
       "3\r\nabc\r\n3\r\ndef\r\n3\r\nghi\r\n0\r\n\r\n");
-  EXPECT_EQ(body_of(r), "ok");
+  EXPECT_EQ(http_body_of(r), "ok");
   EXPECT_EQ(chunks, (std::vector<std::string>{"abc", "def", "ghi"}));
   EXPECT_EQ(max_in_flight, 1);
-  r = co_await exchange(server.port(),
-                        "POST / HTTP/1.1\r\nHost: a\r\nX-Small: 1\r\nContent-Length: 11\r\n\r\n");
-  EXPECT_EQ(status_of(r), 413) << r;
+  r = co_await http_exchange(
+      server.port(), "POST / HTTP/1.1\r\nHost: a\r\nX-Small: 1\r\nContent-Length: 11\r\n\r\n");
+  EXPECT_EQ(http_status_of(r), 413) << r;
 }
 
 // Many 1-byte chunks: work stays linear (one delegate call per chunk).
 ASYNC_TEST_F(HTTP1ConnectionTest, ManyTinyChunks) {
   EchoServer server;
-  std::string req = "POST /t HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
+  std::string req =
+      "POST /t HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n";
   for (int i = 0; i < 100000; ++i) req += "1\r\nx\r\n";
   req += "0\r\n\r\n";
-  std::string r = co_await exchange(server.port(), req);
-  EXPECT_EQ(body_of(r), "POST /t " + std::string(100000, 'x'));
+  std::string r = co_await http_exchange(server.port(), req);
+  EXPECT_EQ(http_body_of(r), "POST /t " + std::string(100000, 'x'));
 }
 
 }  // namespace

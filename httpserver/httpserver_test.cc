@@ -12,8 +12,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
-#include <set>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -27,8 +27,8 @@
 #include "iostream/iostream.h"
 #include "log/log.h"
 #include "netutil/netutil.h"
-#include "testing/peer_process.h"
 #include "testing/loopback.h"
+#include "testing/peer_process.h"
 #include "testing/testing.h"
 
 namespace tornado::httpserver {
@@ -41,6 +41,10 @@ using httputil::ResponseStartLine;
 using iostream::IOStream;
 using iostream::StreamClosedError;
 using netutil::SocketAddress;
+using testing::http_body_of;
+using testing::http_exchange;
+using testing::http_status_of;
+using testing::read_http_response;
 
 std::string runfile(const std::string& path) {
   const char* src = std::getenv("TEST_SRCDIR");
@@ -70,11 +74,13 @@ void echo(HTTPServerRequest& request) {
     for (const auto& [name, values] : request.arguments) {
       for (const auto& v : values) out += name + "=" + v + ";";
     }
-    for (const auto& [name, files] : request.files) out += "file " + name + "=" + files[0].body + ";";
+    for (const auto& [name, files] : request.files)
+      out += "file " + name + "=" + files[0].body + ";";
     return respond(request, out);
   }
   if (request.path == "/chunked-response") {
-    (void)request.connection->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"}, HTTPHeaders{});
+    (void)request.connection->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"},
+                                            HTTPHeaders{});
     (void)request.connection->write("chunk1");
     (void)request.connection->write("chunk2");
     request.connection->finish();
@@ -83,66 +89,37 @@ void echo(HTTPServerRequest& request) {
   respond(request, request.method + " " + request.uri + " " + request.body);
 }
 
-Future<std::string> exchange(int port, std::string request) {
-  auto client = testing::plain_client(port);
-  co_await client->write(std::move(request));
-  std::string got;
-  try {
-    got = co_await client->read_until_close();
-  } catch (const StreamClosedError&) {
-  }
-  co_return got;
-}
-
-Future<std::string> read_response(IOStream* client) {
-  std::string head = co_await client->read_until("\r\n\r\n");
-  const auto p = head.find("Content-Length: ");
-  std::string body;
-  if (p != std::string::npos) {
-    const std::size_t n = std::stoul(head.substr(p + 16, head.find("\r\n", p) - p - 16));
-    if (n > 0) body = co_await client->read_bytes(n);
-  }
-  co_return head + body;
-}
-
-std::string body_of(const std::string& r) {
-  const auto p = r.find("\r\n\r\n");
-  return p == std::string::npos ? "" : r.substr(p + 4);
-}
-int status_of(const std::string& r) {
-  return r.size() >= 12 && r.compare(0, 9, "HTTP/1.1 ") == 0 ? std::stoi(r.substr(9, 3)) : -1;
-}
-
 class HTTPServerTest : public testing::AsyncTestCase {};
 
 ASYNC_TEST_F(HTTPServerTest, RequestCallback) {
   HTTPServer server(echo);
   server.listen(0, "127.0.0.1");
-  std::string r = co_await exchange(
-      port_of(server), "POST /p?x=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc");
-  EXPECT_EQ(status_of(r), 200) << r;
-  EXPECT_EQ(body_of(r), "POST /p?x=1 abc");
+  std::string r = co_await http_exchange(
+      port_of(server),
+      "POST /p?x=1 HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc");
+  EXPECT_EQ(http_status_of(r), 200) << r;
+  EXPECT_EQ(http_body_of(r), "POST /p?x=1 abc");
   EXPECT_NE(r.find("\r\nDate: "), std::string::npos);
-  r = co_await exchange(port_of(server), "GET /info HTTP/1.0\r\n\r\n");
-  EXPECT_EQ(body_of(r), "127.0.0.1 http");
+  r = co_await http_exchange(port_of(server), "GET /info HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(http_body_of(r), "127.0.0.1 http");
 }
 
 ASYNC_TEST_F(HTTPServerTest, CallbackSeesParsedBodyArguments) {
   HTTPServer server(echo);
   server.listen(0, "127.0.0.1");
-  std::string r = co_await exchange(
+  std::string r = co_await http_exchange(
       port_of(server),
       "POST /args?q=1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
       "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\na=2&b=3");
-  EXPECT_EQ(body_of(r), "a=2;b=3;q=1;") << r;
+  EXPECT_EQ(http_body_of(r), "a=2;b=3;q=1;") << r;
   std::string multipart =
       "--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"x.txt\"\r\n\r\n"
       "hello\r\n--B--\r\n";
-  r = co_await exchange(port_of(server),
-                        "POST /args HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
-                        "Content-Type: multipart/form-data; boundary=B\r\nContent-Length: " +
-                            std::to_string(multipart.size()) + "\r\n\r\n" + multipart);
-  EXPECT_EQ(body_of(r), "file f=hello;") << r;
+  r = co_await http_exchange(port_of(server),
+                             "POST /args HTTP/1.1\r\nHost: h\r\nConnection: close\r\n"
+                             "Content-Type: multipart/form-data; boundary=B\r\nContent-Length: " +
+                                 std::to_string(multipart.size()) + "\r\n\r\n" + multipart);
+  EXPECT_EQ(http_body_of(r), "file f=hello;") << r;
 }
 
 ASYNC_TEST_F(HTTPServerTest, DelegateForm) {
@@ -173,8 +150,8 @@ ASYNC_TEST_F(HTTPServerTest, DelegateForm) {
   } delegate;
   HTTPServer server(&delegate);
   server.listen(0, "127.0.0.1");
-  std::string r = co_await exchange(port_of(server), "GET / HTTP/1.0\r\n\r\n");
-  EXPECT_EQ(status_of(r), 201) << r;
+  std::string r = co_await http_exchange(port_of(server), "GET / HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(http_status_of(r), 201) << r;
   while (delegate.closed < 1) co_await gen::moment;
 }
 
@@ -189,8 +166,8 @@ ASYNC_TEST_F(HTTPServerTest, XHeaders) {
   auto ask = [&](std::string headers) -> Future<std::string> {
     auto pending_9 = client->write("GET /info HTTP/1.1\r\nHost: a\r\n" + headers + "\r\n");
     co_await pending_9;
-    std::string r = co_await read_response(client.get());
-    co_return body_of(r);
+    std::string r = co_await read_http_response(client.get());
+    co_return http_body_of(r);
   };
   std::string got = co_await ask("X-Real-Ip: 4.4.4.4\r\n");
   EXPECT_EQ(got, "4.4.4.4 http");
@@ -215,9 +192,9 @@ ASYNC_TEST_F(HTTPServerTest, XHeaders) {
 ASYNC_TEST_F(HTTPServerTest, NoXHeadersByDefault) {
   HTTPServer server(echo);
   server.listen(0, "127.0.0.1");
-  std::string r = co_await exchange(port_of(server),
-                                    "GET /info HTTP/1.0\r\nX-Real-Ip: 4.4.4.4\r\nX-Scheme: https\r\n\r\n");
-  EXPECT_EQ(body_of(r), "127.0.0.1 http");
+  std::string r = co_await http_exchange(
+      port_of(server), "GET /info HTTP/1.0\r\nX-Real-Ip: 4.4.4.4\r\nX-Scheme: https\r\n\r\n");
+  EXPECT_EQ(http_body_of(r), "127.0.0.1 http");
 }
 
 ASYNC_TEST_F(HTTPServerTest, ProtocolOption) {
@@ -225,8 +202,8 @@ ASYNC_TEST_F(HTTPServerTest, ProtocolOption) {
   o.protocol = "https";
   HTTPServer server(echo, o);
   server.listen(0, "127.0.0.1");
-  std::string r = co_await exchange(port_of(server), "GET /info HTTP/1.0\r\n\r\n");
-  EXPECT_EQ(body_of(r), "127.0.0.1 https");
+  std::string r = co_await http_exchange(port_of(server), "GET /info HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(http_body_of(r), "127.0.0.1 https");
 }
 
 ASYNC_TEST_F(HTTPServerTest, ThrowingCallbackGives500AndServerServesOn) {
@@ -234,11 +211,12 @@ ASYNC_TEST_F(HTTPServerTest, ThrowingCallbackGives500AndServerServesOn) {
   server.listen(0, "127.0.0.1");
   {
     testing::ExpectLog expect(log::app_log(), "Uncaught exception");
-    std::string r = co_await exchange(port_of(server), "GET /throw HTTP/1.1\r\nHost: a\r\n\r\n");
-    EXPECT_EQ(status_of(r), 500) << r;
+    std::string r =
+        co_await http_exchange(port_of(server), "GET /throw HTTP/1.1\r\nHost: a\r\n\r\n");
+    EXPECT_EQ(http_status_of(r), 500) << r;
   }
-  std::string r = co_await exchange(port_of(server), "GET /ok HTTP/1.0\r\n\r\n");
-  EXPECT_EQ(body_of(r), "GET /ok ");
+  std::string r = co_await http_exchange(port_of(server), "GET /ok HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(http_body_of(r), "GET /ok ");
 }
 
 ASYNC_TEST_F(HTTPServerTest, MaxBodySizeAndDecompression) {
@@ -247,15 +225,17 @@ ASYNC_TEST_F(HTTPServerTest, MaxBodySizeAndDecompression) {
   o.decompress_request = true;
   HTTPServer server(echo, o);
   server.listen(0, "127.0.0.1");
-  std::string r = co_await exchange(port_of(server),
-                                    "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1001\r\n\r\n");
-  EXPECT_EQ(status_of(r), 413) << r;
+  std::string r = co_await http_exchange(
+      port_of(server), "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1001\r\n\r\n");
+  EXPECT_EQ(http_status_of(r), 413) << r;
   const std::string z = testing::gzip_compress("compressed body");
-  auto pending_10 = exchange(port_of(server),
-                        "POST /z HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Encoding: gzip\r\n"
-                        "Content-Length: " + std::to_string(z.size()) + "\r\n\r\n" + z);
+  auto pending_10 =
+      http_exchange(port_of(server),
+                    "POST /z HTTP/1.1\r\nHost: a\r\nConnection: close\r\nContent-Encoding: gzip\r\n"
+                    "Content-Length: " +
+                        std::to_string(z.size()) + "\r\n\r\n" + z);
   r = co_await pending_10;
-  EXPECT_EQ(body_of(r), "POST /z compressed body");
+  EXPECT_EQ(http_body_of(r), "POST /z compressed body");
 }
 
 // The client is still sending a large body when the 413 goes out: the server must not
@@ -288,7 +268,7 @@ ASYNC_TEST_F(HTTPServerTest, IdleConnectionTimeout) {
   auto client = testing::plain_client(port_of(server));
   co_await client->write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
   std::string r = co_await client->read_until_close();  // answered, then closed when idle
-  EXPECT_EQ(status_of(r), 200);
+  EXPECT_EQ(http_status_of(r), 200);
   while (server.connection_count() > 0) co_await gen::moment;
 }
 
@@ -310,7 +290,7 @@ ASYNC_TEST_F(HTTPServerTest, CloseAllConnections) {
   for (int i = 0; i < 3; ++i) {
     clients.push_back(testing::plain_client(port_of(server)));
     co_await clients.back()->write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
-    co_await read_response(clients.back().get());
+    co_await read_http_response(clients.back().get());
   }
   EXPECT_EQ(server.connection_count(), 3u);
   co_await server.close_all_connections();
@@ -351,8 +331,8 @@ ASYNC_TEST_F_TIMEOUT(HTTPServerTest, GracefulShutdownUnderLoad, 30) {
         const std::string path = (n + i) % 5 == 0 ? "/slow" : "/fast";
         auto pending_12 = stream->write("GET " + path + " HTTP/1.1\r\nHost: a\r\n\r\n");
         co_await pending_12;
-        std::string r = co_await read_response(stream.get());
-        EXPECT_EQ(status_of(r), 200);
+        std::string r = co_await read_http_response(stream.get());
+        EXPECT_EQ(http_status_of(r), 200);
         ++answered;
         ++completed_total;
         if (r.find("Connection: close") != std::string::npos) {
@@ -407,20 +387,21 @@ ASYNC_TEST_F(HTTPServerTest, CurlChunkedUploadExpectContinueAndGzip) {
   const std::string dir = std::getenv("TEST_TMPDIR") ? std::getenv("TEST_TMPDIR") : "/tmp";
   const std::string file = dir + "/upload.txt";
   std::ofstream(file) << std::string(100000, 'u');
-  auto pending_15 = testing::run_command(
-      "curl -sS -H 'Transfer-Encoding: chunked' --data-binary @" + file + " " + base +
-      "/chunked | wc -c 2>&1");
+  auto pending_15 =
+      testing::run_command("curl -sS -H 'Transfer-Encoding: chunked' --data-binary @" + file + " " +
+                           base + "/chunked | wc -c 2>&1");
   std::string out = co_await pending_15;
   // "POST /chunked " + 100000 bytes.
   EXPECT_EQ(out, std::to_string(14 + 100000) + "\nrc=0") << out;
-  auto pending_16 = testing::run_command("curl -sS -v -H 'Expect: 100-continue' --data-binary @" + file +
-                             " " + base + "/expect 2>&1 | grep -a -c -e '< HTTP/1.1 100 Continue' -e '< HTTP/1.1 200 OK'");
+  auto pending_16 = testing::run_command(
+      "curl -sS -v -H 'Expect: 100-continue' --data-binary @" + file + " " + base +
+      "/expect 2>&1 | grep -a -c -e '< HTTP/1.1 100 Continue' -e '< HTTP/1.1 200 OK'");
   out = co_await pending_16;
   EXPECT_EQ(out, "2\nrc=0") << out;
   const std::string gz = dir + "/upload.gz";
   std::ofstream(gz, std::ios::binary) << testing::gzip_compress("gzipped upload");
-  auto pending_17 = testing::run_command("curl -sS -H 'Content-Encoding: gzip' --data-binary @" + gz + " " +
-                             base + "/gz 2>&1");
+  auto pending_17 = testing::run_command("curl -sS -H 'Content-Encoding: gzip' --data-binary @" +
+                                         gz + " " + base + "/gz 2>&1");
   out = co_await pending_17;
   EXPECT_EQ(out, "POST /gz gzipped uploadrc=0") << out;
 }
@@ -438,9 +419,8 @@ ASYNC_TEST_F(HTTPServerTest, CurlOverTLS) {
   const std::string base = "https://localhost:" + std::to_string(port_of(server));
   const std::string resolve =
       " --resolve localhost:" + std::to_string(port_of(server)) + ":127.0.0.1";
-  auto pending_18 = testing::run_command("curl -sS --cacert " +
-                                         runfile("netutil/testdata/ca.crt") + resolve + " " +
-                                         base + "/info " + base + "/two 2>&1");
+  auto pending_18 = testing::run_command("curl -sS --cacert " + runfile("netutil/testdata/ca.crt") +
+                                         resolve + " " + base + "/info " + base + "/two 2>&1");
   std::string out = co_await pending_18;
   EXPECT_EQ(out, "127.0.0.1 httpsGET /two rc=0") << out;
 }
@@ -519,7 +499,9 @@ class NginxProxyTest : public HTTPServerTest {
       return std::make_unique<Request>(c);
     }
     // A closed connection's address may come back for a new one: forget it on close.
-    void on_close(httputil::HTTPServerConnection* server_conn) override { live_.erase(server_conn); }
+    void on_close(httputil::HTTPServerConnection* server_conn) override {
+      live_.erase(server_conn);
+    }
     int connections = 0;
 
    private:
@@ -550,7 +532,8 @@ class NginxProxyTest : public HTTPServerTest {
           {"/usr/sbin/nginx", "-p", dir, "-e", "stderr", "-c", dir + "/nginx.conf"},
           [](const std::string& l) {
             // nginx's worker logs its fd limit once it listens; [emerg] is a failed start.
-            return l.find("getrlimit") != std::string::npos || l.find("[emerg]") != std::string::npos;
+            return l.find("getrlimit") != std::string::npos ||
+                   l.find("[emerg]") != std::string::npos;
           },
           &log);
       if (line.find("getrlimit") != std::string::npos) return port;
@@ -578,23 +561,24 @@ ASYNC_TEST_F(NginxProxyTest, XHeadersKeepAliveUpstreamChunkedUploadLargeResponse
   const int port = start_nginx(port_of(server));
 
   // The client claims 203.0.113.7 forwarded it; nginx appends 127.0.0.1 (trusted).
-  std::string r = co_await exchange(
-      port, "GET /info HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 203.0.113.7\r\nConnection: close\r\n\r\n");
-  EXPECT_EQ(status_of(r), 200) << r;
-  EXPECT_EQ(body_of(r), "203.0.113.7 http 0");
+  std::string r = co_await http_exchange(
+      port,
+      "GET /info HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 203.0.113.7\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(http_status_of(r), 200) << r;
+  EXPECT_EQ(http_body_of(r), "203.0.113.7 http 0");
 
-  r = co_await exchange(port,
-                        "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
-                        "Connection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
-  EXPECT_EQ(body_of(r), "127.0.0.1 http 11") << r;
+  r = co_await http_exchange(port,
+                             "POST /up HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+                             "Connection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+  EXPECT_EQ(http_body_of(r), "127.0.0.1 http 11") << r;
 
-  r = co_await exchange(port, "GET /big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
-  EXPECT_EQ(status_of(r), 200);
-  EXPECT_EQ(body_of(r), std::string(1 << 20, 'x'));
+  r = co_await http_exchange(port, "GET /big HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(http_status_of(r), 200);
+  EXPECT_EQ(http_body_of(r), std::string(1 << 20, 'x'));
 
   for (int i = 0; i < 5; ++i) {
-    r = co_await exchange(port, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
-    EXPECT_EQ(status_of(r), 200) << r;
+    r = co_await http_exchange(port, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(http_status_of(r), 200) << r;
   }
   // Eight requests over nginx's keep-alive upstream pool: one connection to us.
   EXPECT_EQ(delegate.connections, 1);

@@ -25,6 +25,38 @@ std::unique_ptr<iostream::IOStream> plain_client(int port) {
   return std::make_unique<iostream::IOStream>(fd);
 }
 
+concurrent::Future<std::string> http_exchange(int port, std::string request) {
+  auto client = plain_client(port);
+  co_await client->write(std::move(request));
+  std::string got;
+  try {
+    got = co_await client->read_until_close();
+  } catch (const iostream::StreamClosedError&) {
+  }
+  co_return got;
+}
+
+concurrent::Future<std::string> read_http_response(iostream::IOStream* client) {
+  std::string head = co_await client->read_until("\r\n\r\n");
+  const auto p = head.find("Content-Length: ");
+  std::string body;
+  if (p != std::string::npos) {
+    const std::size_t n = std::stoul(head.substr(p + 16, head.find("\r\n", p) - p - 16));
+    if (n > 0) body = co_await client->read_bytes(n);
+  }
+  co_return head + body;
+}
+
+int http_status_of(const std::string& response) {
+  if (response.size() < 12 || response.compare(0, 9, "HTTP/1.1 ") != 0) return -1;
+  return std::stoi(response.substr(9, 3));
+}
+
+std::string http_body_of(const std::string& response) {
+  const auto p = response.find("\r\n\r\n");
+  return p == std::string::npos ? "" : response.substr(p + 4);
+}
+
 concurrent::Future<std::string> run_command(std::string cmd) {
   return ioloop::IOLoop::current()->run_in_executor(nullptr, [cmd] {
     std::string out;
