@@ -1,10 +1,10 @@
 // Benchmarks: rendering a realistic page (layout + extends + include + a 100-row table
-// with escaping) and compiling it. bench/template/run.sh runs BM_RenderPage against
-// Python Tornado on the same templates (TEMPLATE_BENCH_DIR); without that variable the
-// embedded copies below are used.
+// with escaping, template/testdata/bench_templates) and compiling it.
+// bench/template/run.sh runs BM_RenderPage against Python Tornado on the same files.
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include <benchmark/benchmark.h>
 
@@ -13,52 +13,6 @@
 namespace tornado::template_ {
 namespace {
 
-const char* kLayout = R"(<!DOCTYPE html>
-<html>
-<head><title>{% block title %}Site{% end %}</title></head>
-<body>
-<div id="nav">{% include "nav.html" %}</div>
-<div id="content">{% block content %}{% end %}</div>
-<div id="footer">{% block footer %}&copy; example{% end %}</div>
-</body>
-</html>
-)";
-const char* kNav =
-    R"(<ul>{% for item in nav %}<li class="{{ 'active' if item['url'] == current else '' }}"><a href="{{ item['url'] }}">{{ item['title'] }}</a></li>{% end %}</ul>
-)";
-const char* kPage = R"({% extends "layout.html" %}
-{% block title %}{{ title }} - Site{% end %}
-{% block content %}
-<h1>{{ title }}</h1>
-<table>
-{% for i, row in enumerate(rows) %}
-  <tr class="{{ 'odd' if i % 2 else 'even' }}">
-    <td>{{ row['id'] }}</td>
-    <td><a href="/user/{{ row['id'] }}">{{ row['name'] }}</a></td>
-    <td>{{ row['email'] }}</td>
-    <td>{{ '%.2f' % row['score'] }}</td>
-    <td>{% if row['active'] %}yes{% else %}no{% end %}</td>
-  </tr>
-{% end %}
-</table>
-<p>{{ len(rows) }} rows</p>
-{% end %}
-)";
-
-json make_data() {
-  json rows = json::array();
-  for (int i = 0; i < 100; ++i)
-    rows.push_back({{"id", i},
-                    {"name", "User <" + std::to_string(i) + "> & \"friends\""},
-                    {"email", "user" + std::to_string(i) + "@example.com"},
-                    {"score", i * 1.25},
-                    {"active", i % 3 != 0}});
-  json nav = json::array({{{"url", "/"}, {"title", "Home"}},
-                          {{"url", "/users"}, {"title", "Users & Groups"}},
-                          {{"url", "/about"}, {"title", "About <us>"}}});
-  return {{"title", "Users <list>"}, {"rows", rows}, {"nav", nav}, {"current", "/users"}};
-}
-
 std::string read(const std::string& path) {
   std::ifstream in(path);
   std::stringstream ss;
@@ -66,17 +20,21 @@ std::string read(const std::string& path) {
   return ss.str();
 }
 
+// template/testdata, from the runfiles (bazel run / test run in the runfiles root) or
+// from TEMPLATE_BENCH_DIR (bench/template/run.sh runs the binary directly).
+std::string testdata_dir() {
+  const char* dir = std::getenv("TEMPLATE_BENCH_DIR");
+  return dir != nullptr ? dir : "template/testdata";
+}
+
 std::unique_ptr<BaseLoader> make_loader() {
-  if (const char* dir = std::getenv("TEMPLATE_BENCH_DIR"))
-    return std::make_unique<Loader>(std::string(dir) + "/templates");
-  return std::make_unique<DictLoader>(std::map<std::string, std::string>{
-      {"layout.html", kLayout}, {"nav.html", kNav}, {"page.html", kPage}});
+  return std::make_unique<Loader>(testdata_dir() + "/bench_templates");
 }
 
 json load_data() {
-  if (const char* dir = std::getenv("TEMPLATE_BENCH_DIR"))
-    return json::parse(read(std::string(dir) + "/data.json"));
-  return make_data();
+  const std::string text = read(testdata_dir() + "/bench_data.json");
+  if (text.empty()) throw std::runtime_error("no " + testdata_dir() + "/bench_data.json");
+  return json::parse(text);
 }
 
 void BM_RenderPage(benchmark::State& state) {

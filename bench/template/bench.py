@@ -1,4 +1,4 @@
-"""Renders bench/template/templates/page.html with Python Tornado; prints renders/s."""
+"""Renders template/testdata/bench_templates/page.html with Python Tornado; prints renders/s."""
 import json
 import os
 import sys
@@ -8,8 +8,9 @@ import tornado
 from tornado.template import Loader
 
 here = os.path.dirname(os.path.abspath(__file__))
-loader = Loader(os.path.join(here, "templates"))
-data = json.load(open(os.path.join(here, "data.json")))
+testdata = os.path.join(here, "..", "..", "template", "testdata")
+loader = Loader(os.path.join(testdata, "bench_templates"))
+data = json.load(open(os.path.join(testdata, "bench_data.json")))
 t = loader.load("page.html")
 out = t.generate(**data)
 if os.environ.get("TEMPLATE_BENCH_DUMP"):

@@ -16,7 +16,7 @@ BIN=bazel-bin/template/template_benchmark
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-cpp_json=$(TEMPLATE_BENCH_DIR="$PWD/$HERE" TEMPLATE_BENCH_DUMP="$tmp/cpp.html" "$BIN" --benchmark_filter=BM_RenderPage \
+cpp_json=$(TEMPLATE_BENCH_DIR="$PWD/template/testdata" TEMPLATE_BENCH_DUMP="$tmp/cpp.html" "$BIN" --benchmark_filter=BM_RenderPage \
   --benchmark_min_time=3 --benchmark_format=json 2>/dev/null)
 cpp=$(printf '%s' "$cpp_json" | /usr/bin/python3 -c \
   'import json,sys; b=json.load(sys.stdin)["benchmarks"][0]; print("%.1f %d" % (b["renders/s"], b["bytes"]))')
