@@ -110,19 +110,7 @@ class PeersTest : public testing::AsyncTestCase {
     return s;
   }
   HTTPResponse fetch(std::shared_ptr<SimpleAsyncHTTPClient> c, HTTPRequest req) {
-    auto f = c->fetch(std::move(req), false);
-    try {
-      return io_loop()->run_sync([f]() { return f; }, 10.0);
-    } catch (const testing::AsyncTestFailure&) {
-      throw;
-    } catch (const gen::TimeoutError&) {
-      throw;
-    } catch (...) {
-      HTTPResponse r;
-      r.code = 599;
-      r.error = std::current_exception();
-      return r;
-    }
+    return test::run_fetch(io_loop(), *c, std::move(req));
   }
   static std::string tornado(const std::string& path) {
     return "http://127.0.0.1:" + std::to_string(tornado_port_) + path;

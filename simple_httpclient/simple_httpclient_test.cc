@@ -126,23 +126,8 @@ class SimpleHTTPClientTest : public testing::AsyncTestCase {
   std::string url(const std::string& path, int port = 0) {
     return "http://127.0.0.1:" + std::to_string(port ? port : port_) + path;
   }
-  // Runs fetch to completion on the test's loop. Without raise_error, an error that
-  // fetch() raises (599s, bad requests) comes back as a response with code 599.
   HTTPResponse fetch(std::shared_ptr<SimpleAsyncHTTPClient> c, HTTPRequest req, bool raise_error = false) {
-    auto f = c->fetch(std::move(req), raise_error);
-    if (raise_error) return io_loop()->run_sync([f]() { return f; }, 10.0);
-    try {
-      return io_loop()->run_sync([f]() { return f; }, 10.0);
-    } catch (const testing::AsyncTestFailure&) {
-      throw;
-    } catch (const gen::TimeoutError&) {
-      throw;
-    } catch (...) {
-      HTTPResponse r;
-      r.code = 599;
-      r.error = std::current_exception();
-      return r;
-    }
+    return test::run_fetch(io_loop(), *c, std::move(req), raise_error);
   }
   HTTPResponse fetch(HTTPRequest req, bool raise_error = false) {
     if (!client_) client_ = make_client();

@@ -16,6 +16,11 @@
 #include <vector>
 
 #include "concurrent/future.h"
+#include "gen/gen.h"
+#include "httpclient/httpclient.h"
+#include "ioloop/ioloop.h"
+#include "simple_httpclient/simple_httpclient.h"
+#include "testing/async_test_case.h"
 #include "httpserver/httpserver.h"
 #include "httputil/httputil.h"
 #include "iostream/iostream.h"
@@ -26,6 +31,27 @@ namespace tornado::simple_httpclient::test {
 
 using concurrent::Future;
 using StreamPtr = std::shared_ptr<iostream::IOStream>;
+
+// Runs client->fetch to completion on `loop`. Without raise_error, an error that fetch()
+// raises (599s, bad requests) comes back as a response with code 599; a test failure or
+// the 10 s run_sync timeout always propagates.
+inline httpclient::HTTPResponse run_fetch(ioloop::IOLoop* loop, SimpleAsyncHTTPClient& client,
+                                          httpclient::HTTPRequest req, bool raise_error = false) {
+  auto f = client.fetch(std::move(req), raise_error);
+  if (raise_error) return loop->run_sync([f]() { return f; }, 10.0);
+  try {
+    return loop->run_sync([f]() { return f; }, 10.0);
+  } catch (const testing::AsyncTestFailure&) {
+    throw;
+  } catch (const gen::TimeoutError&) {
+    throw;
+  } catch (...) {
+    httpclient::HTTPResponse r;
+    r.code = 599;
+    r.error = std::current_exception();
+    return r;
+  }
+}
 
 inline std::string runfile(const std::string& path) {
   const char* srcdir = std::getenv("TEST_SRCDIR");
