@@ -181,6 +181,8 @@ absl::Status parse_body_arguments(std::string_view content_type, std::string_vie
 }
 
 void HTTPServerRequest::parse_body() {
+  // Nothing to parse and nothing to warn about (the common GET): skip the header copy.
+  if (body.empty() && !headers.contains("Content-Type")) return;
   auto status =
       parse_body_arguments(headers.get("Content-Type", ""), body, body_arguments, files, &headers);
   if (!status.ok()) {
