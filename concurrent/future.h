@@ -19,6 +19,7 @@
 
 #include "absl/container/inlined_vector.h"
 #include "absl/functional/any_invocable.h"
+#include "concurrent/frame_pool.h"
 
 namespace tornado::concurrent {
 
@@ -419,6 +420,10 @@ void State<T>::dispatch_waiter(Waiter w) {
 template <typename T>
 struct PromiseBase {
   std::shared_ptr<State<T>> state = std::make_shared<State<T>>();
+
+  // Frames come from a per-thread pool (frame_pool.h).
+  static void* operator new(std::size_t n) { return allocate_frame(n); }
+  static void operator delete(void* p, std::size_t n) noexcept { deallocate_frame(p, n); }
 
   // At the end the frame frees itself, then wakes the coroutine's waiters: a lone
   // awaiting coroutine is resumed directly (symmetric transfer), others are scheduled.

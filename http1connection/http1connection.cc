@@ -25,19 +25,34 @@ using httputil::RequestStartLine;
 using httputil::ResponseStartLine;
 using httputil::StartLine;
 using iostream::StreamClosedError;
+using namespace std::string_view_literals;
 
 namespace {
 
 // Appends string-likes and integers (absl::StrAppend does not take std::string_view
 // with Debian's abseil).
 inline void append_piece(std::string& out, std::string_view s) { out.append(s); }
-inline void append_piece(std::string& out, const char* s) { out.append(s); }
+template <std::size_t N>
+inline void append_piece(std::string& out, const char (&s)[N]) {
+  out.append(s, N - 1);  // a literal: no strlen
+}
 inline void append_piece(std::string& out, const std::string& s) { out.append(s); }
 inline void append_piece(std::string& out, absl::string_view s) { out.append(s.data(), s.size()); }
 template <typename I>
   requires std::is_integral_v<I>
 void append_piece(std::string& out, I v) {
-  out += std::to_string(v);
+  char digits[24];
+  char* end = digits + sizeof(digits);
+  char* p = end;
+  bool negative = false;
+  if constexpr (std::is_signed_v<I>) negative = v < 0;
+  auto u = negative ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
+  do {
+    *--p = static_cast<char>('0' + u % 10);
+    u /= 10;
+  } while (u != 0);
+  if (negative) *--p = '-';
+  out.append(p, static_cast<std::size_t>(end - p));
 }
 template <typename... A>
 void str_append(std::string* out, const A&... a) {
@@ -96,7 +111,7 @@ bool is_other_http_version(std::string_view line) {
   const auto sp = line.rfind(' ');
   if (sp == std::string_view::npos) return false;
   std::string_view v = line.substr(sp + 1);
-  return v.size() == 8 && v.substr(0, 5) == "HTTP/" && v[5] >= '0' && v[5] <= '9' &&
+  return v.size() == 8 && v.substr(0, 5) == "HTTP/"sv && v[5] >= '0' && v[5] <= '9' &&
          v[5] != '1' && v[6] == '.' && v[7] >= '0' && v[7] <= '9';
 }
 
@@ -150,7 +165,7 @@ HTTP1Connection::HTTP1Connection(std::shared_ptr<iostream::IOStream> stream, boo
 }
 
 HTTP1Connection::~HTTP1Connection() {
-  *alive_ = false;
+  if (alive_) *alive_ = false;
   disarm_timer();
   clear_callbacks();
 }
@@ -216,6 +231,16 @@ void HTTP1Connection::clear_callbacks() {
   if (stream_) stream_->set_close_callback(nullptr);
 }
 
+void HTTP1Connection::mark_exchange_done() {
+  exchange_done_ = true;
+  if (finish_future_ && !finish_future_->done()) finish_future_->set_result();
+}
+
+std::weak_ptr<bool> HTTP1Connection::alive_token() {
+  if (!alive_) alive_ = std::make_shared<bool>(true);
+  return alive_;
+}
+
 void HTTP1Connection::set_close_callback(std::function<void()> callback) {
   close_callback_ = std::move(callback);
 }
@@ -226,14 +251,14 @@ void HTTP1Connection::on_connection_close() {
     close_callback_ = nullptr;
     cb();
   }
-  if (!finish_future_.done()) finish_future_.set_result();
+  mark_exchange_done();
   clear_callbacks();
 }
 
 void HTTP1Connection::close() {
   if (stream_) stream_->close();
   clear_callbacks();
-  if (!finish_future_.done()) finish_future_.set_result();
+  mark_exchange_done();
 }
 
 std::shared_ptr<iostream::IOStream> HTTP1Connection::detach() {
@@ -241,7 +266,7 @@ std::shared_ptr<iostream::IOStream> HTTP1Connection::detach() {
   disarm_timer();
   auto stream = std::move(stream_);
   stream_.reset();
-  if (!finish_future_.done()) finish_future_.set_result();
+  mark_exchange_done();
   return stream;
 }
 
@@ -255,8 +280,8 @@ bool HTTP1Connection::can_keep_alive(std::string_view version, std::string_view 
                                      std::string_view connection, bool has_content_length,
                                      bool chunked) const {
   if (params_.no_keep_alive) return false;
-  if (version == "HTTP/1.1") return !iequals(connection, "close");
-  if (has_content_length || chunked || method == "HEAD" || method == "GET") {
+  if (version == "HTTP/1.1"sv) return !iequals(connection, "close");
+  if (has_content_length || chunked || method == "HEAD"sv || method == "GET"sv) {
     return iequals(connection, "keep-alive");
   }
   return false;
@@ -548,25 +573,25 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
     std::size_t host_count = 0, cl_count = 0, te_count = 0;
     std::string_view cl_value, te_value, expect, connection, content_encoding;
     for (const auto& [name, value] : headers.get_all()) {
-      if (name == "Host") {
+      if (name == "Host"sv) {
         ++host_count;
-      } else if (name == "Content-Length") {
+      } else if (name == "Content-Length"sv) {
         ++cl_count;
         cl_value = value;
-      } else if (name == "Transfer-Encoding") {
+      } else if (name == "Transfer-Encoding"sv) {
         ++te_count;
         te_value = value;
-      } else if (name == "Expect") {
+      } else if (name == "Expect"sv) {
         expect = value;
-      } else if (name == "Connection") {
+      } else if (name == "Connection"sv) {
         connection = value;
-      } else if (name == "Content-Encoding") {
+      } else if (name == "Content-Encoding"sv) {
         content_encoding = value;
       }
     }
     if (!is_client_) {
       if (host_count > 1) fail(400, "more than one Host header");
-      if (host_count == 0 && version == "HTTP/1.1") fail(400, "missing Host header");
+      if (host_count == 0 && version == "HTTP/1.1"sv) fail(400, "missing Host header");
     }
     std::optional<std::uint64_t> content_length;
     if (cl_count > 1) fail(400, "more than one Content-Length");
@@ -578,7 +603,7 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
     if (te_count > 0) {
       if (cl_count > 0) fail(400, "both Transfer-Encoding and Content-Length");
       if (te_count > 1 || !iequals(te_value, "chunked")) fail(400, "unsupported Transfer-Encoding");
-      if (version == "HTTP/1.0") fail(400, "Transfer-Encoding in an HTTP/1.0 message");
+      if (version == "HTTP/1.0"sv) fail(400, "Transfer-Encoding in an HTTP/1.0 message");
       chunked = true;
     }
     if (!is_client_) {
@@ -597,10 +622,14 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
       headers.add("X-Consumed-Content-Encoding", ce);
     }
 
+    // The headers go to the delegate: nothing below may look at them (or at views
+    // into them, such as `expect`).
+    const bool expects_continue = iequals(expect, "100-continue");
     need_delegate_close = true;
     {
-      auto f = call_delegate("headers_received",
-                             [&] { return delegate->headers_received(start_line, headers); });
+      auto f = call_delegate("headers_received", [&] {
+        return delegate->headers_received(start_line, std::move(headers));
+      });
       if (f) co_await *f;
     }
     if (!stream_) {  // detached
@@ -612,10 +641,10 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
     int code = 0;
     if (is_client_) {
       code = std::get<ResponseStartLine>(start_line).code;
-      if (request_method_ == "HEAD" || code == 304 || code == 204 || (code >= 100 && code < 200)) {
+      if (request_method_ == "HEAD"sv || code == 304 || code == 204 || (code >= 100 && code < 200)) {
         skip_body = true;
       }
-    } else if (!write_finished_ && version == "HTTP/1.1" && iequals(expect, "100-continue")) {
+    } else if (!write_finished_ && version == "HTTP/1.1"sv && expects_continue) {
       retrieve_quietly(stream_->write("HTTP/1.1 100 Continue\r\n\r\n"));
     }
     if (!skip_body) {
@@ -641,12 +670,13 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
       need_delegate_close = false;
       call_delegate("finish", [&] { delegate->finish(); });
     }
-    if (!finish_future_.done() && stream_ && !stream_->closed()) {
-      const std::weak_ptr<bool> alive = alive_;
+    if (!exchange_done_ && stream_ && !stream_->closed()) {
+      const std::weak_ptr<bool> alive = alive_token();
       stream_->set_close_callback([this, alive] {
         if (!alive.expired() && *alive.lock()) on_connection_close();
       });
-      co_await finish_future_;
+      finish_future_.emplace();
+      co_await *finish_future_;
     }
     if (is_client_ && disconnect_on_finish_) close();
     result = stream_ != nullptr && !stream_->closed() && !disconnect_on_finish_;
@@ -689,7 +719,10 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
 Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
                                             const HTTPHeaders& headers, std::string chunk) {
   std::string out;
-  out.reserve(256 + chunk.size());
+  std::size_t fields_size = 0;
+  for (const auto& [name, value] : headers.get_all()) fields_size += name.size() + value.size() + 4;
+  // Start line, fields, what we add (Date, Connection, Transfer-Encoding), the body.
+  out.reserve(160 + fields_size + chunk.size());
   bool add_connection_close = false;
   bool add_keep_alive = false;
   bool has_date = false;
@@ -700,7 +733,7 @@ Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
       throw HTTPOutputError("Newline in request line");
     }
     request_method_ = rs->method;
-    chunking_output_ = (rs->method == "POST" || rs->method == "PUT" || rs->method == "PATCH") &&
+    chunking_output_ = (rs->method == "POST"sv || rs->method == "PUT"sv || rs->method == "PATCH"sv) &&
                        !headers.contains("Content-Length") &&
                        !headers.contains("Transfer-Encoding");
     str_append(&out, rs->method, " ", rs->path, " HTTP/1.1\r\n");
@@ -715,33 +748,33 @@ Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
     const std::string* content_length = nullptr;
     bool has_te = false, has_connection = false;
     for (const auto& [name, value] : headers.get_all()) {
-      if (name == "Content-Length") {
+      if (name == "Content-Length"sv) {
         content_length = &value;
-      } else if (name == "Transfer-Encoding") {
+      } else if (name == "Transfer-Encoding"sv) {
         has_te = true;
-      } else if (name == "Connection") {
+      } else if (name == "Connection"sv) {
         has_connection = true;
-      } else if (name == "Date") {
+      } else if (name == "Date"sv) {
         has_date = true;
       }
     }
-    chunking_output_ = request_version_ == "HTTP/1.1" && request_method_ != "HEAD" &&
+    chunking_output_ = request_version_ == "HTTP/1.1"sv && request_method_ != "HEAD"sv &&
                        !bodyless && content_length == nullptr && !has_te;
-    if (request_version_ == "HTTP/1.1" && disconnect_on_finish_ && !has_connection) {
+    if (request_version_ == "HTTP/1.1"sv && disconnect_on_finish_ && !has_connection) {
       add_connection_close = true;
     }
-    if (request_version_ == "HTTP/1.0" && request_keep_alive_header_ && !disconnect_on_finish_ &&
+    if (request_version_ == "HTTP/1.0"sv && request_keep_alive_header_ && !disconnect_on_finish_ &&
         !has_connection) {
       add_keep_alive = true;
     }
-    if (request_version_ != "HTTP/1.1" && !chunking_output_ && !bodyless &&
-        content_length == nullptr && request_method_ != "HEAD") {
+    if (request_version_ != "HTTP/1.1"sv && !chunking_output_ && !bodyless &&
+        content_length == nullptr && request_method_ != "HEAD"sv) {
       // An HTTP/1.0 response without a length ends at close.
       disconnect_on_finish_ = true;
       add_keep_alive = false;
     }
     str_append(&out, "HTTP/1.1 ", code, " ", rs->reason, "\r\n");
-    if (request_method_ == "HEAD" || bodyless) {
+    if (request_method_ == "HEAD"sv || bodyless) {
       expected_content_remaining_ = 0;
     } else if (content_length != nullptr) {
       auto v = parse_content_length(*content_length);
@@ -753,7 +786,7 @@ Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
   }
   for (const auto& [name, value] : headers.get_all()) {
     if (bad_header_byte(name) || bad_header_byte(value)) throw HTTPOutputError("Newline in header");
-    str_append(&out, name, ": ", value, "\r\n");
+    str_append(&out, name, ": ", value, "\r\n");  // the hot path: four appends, no formatting
   }
   if (chunking_output_) out += "Transfer-Encoding: chunked\r\n";
   if (add_connection_close) out += "Connection: close\r\n";
@@ -825,7 +858,7 @@ void HTTP1Connection::finish() {
     if (pending_write_) (void)pending_write_->exception();
     finish_request();
   } else {
-    const std::weak_ptr<bool> alive = alive_;
+    const std::weak_ptr<bool> alive = alive_token();
     pending_write_->add_done_callback([this, alive](Future<void> f) {
       if (!f.cancelled()) (void)f.exception();
       if (!alive.expired() && *alive.lock()) finish_request();
@@ -839,7 +872,7 @@ void HTTP1Connection::finish_request() {
     close();
     return;
   }
-  if (!finish_future_.done()) finish_future_.set_result();
+  mark_exchange_done();
 }
 
 // ---------------------------------------------------------------------------------------

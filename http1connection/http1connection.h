@@ -149,6 +149,8 @@ class HTTP1Connection : public httputil::HTTPConnection {
   void disarm_timer();
   void on_connection_close();
   void finish_request();
+  void mark_exchange_done();
+  std::weak_ptr<bool> alive_token();
   void clear_callbacks();
   std::string format_chunk(std::string chunk);
   std::size_t max_body_size() const;
@@ -179,11 +181,16 @@ class HTTP1Connection : public httputil::HTTPConnection {
   std::unique_ptr<util::GzipDecompressor> decompressor_;
   std::uint64_t decompressed_ = 0;
   std::optional<Future<void>> pending_write_;
-  Future<void> finish_future_;
+  // The exchange is over (response finished or connection closed). read_message waits
+  // for that on finish_future_, made only when it gets there first.
+  bool exchange_done_ = false;
+  std::optional<Future<void>> finish_future_;
   std::function<void()> close_callback_;
   std::optional<ioloop::TimeoutHandle> timer_;
   ioloop::IOLoop* loop_;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  // Lets callbacks that may outlive the connection see that it is gone; made on first use
+  // (most exchanges finish without one).
+  std::shared_ptr<bool> alive_;
 };
 
 // Serves the requests of one connection in sequence (Tornado's HTTP1ServerConnection):

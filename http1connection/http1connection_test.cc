@@ -53,9 +53,9 @@ class EchoRequest : public HTTPMessageDelegate {
   explicit EchoRequest(HTTP1Connection* conn, int* closes, std::string* log)
       : conn_(conn), closes_(closes), log_(log) {}
   std::optional<Future<void>> headers_received(const StartLine& sl,
-                                               const HTTPHeaders& headers) override {
+                                               HTTPHeaders headers) override {
     start_ = std::get<RequestStartLine>(sl);
-    headers_ = headers;
+    headers_ = std::move(headers);
     if (start_.path == "/throw-headers") throw std::runtime_error("boom in headers");
     return std::nullopt;
   }
@@ -589,9 +589,9 @@ namespace client {
 class Collect : public HTTPMessageDelegate {
  public:
   std::optional<Future<void>> headers_received(const StartLine& sl,
-                                               const HTTPHeaders& headers) override {
+                                               HTTPHeaders headers) override {
     start = std::get<ResponseStartLine>(sl);
-    this->headers = headers;
+    this->headers = std::move(headers);
     return std::nullopt;
   }
   std::optional<Future<void>> data_received(std::string chunk) override {
@@ -776,7 +776,7 @@ class Delegate : public HTTPMessageDelegate {
   std::function<std::optional<Future<void>>(std::string)> on_data;
   std::function<void()> on_finish;
   std::function<void()> on_close;
-  std::optional<Future<void>> headers_received(const StartLine&, const HTTPHeaders& h) override {
+  std::optional<Future<void>> headers_received(const StartLine&, HTTPHeaders h) override {
     return on_headers ? on_headers(h) : std::nullopt;
   }
   std::optional<Future<void>> data_received(std::string c) override {

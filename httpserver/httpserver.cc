@@ -57,8 +57,8 @@ class CallableAdapter : public HTTPMessageDelegate {
   CallableAdapter(const HTTPServer::RequestCallback* callback, httputil::HTTPConnection* conn)
       : callback_(callback), conn_(conn) {}
   std::optional<Future<void>> headers_received(const StartLine& start_line,
-                                               const HTTPHeaders& headers) override {
-    request_.emplace(std::get<httputil::RequestStartLine>(start_line), headers, conn_);
+                                               HTTPHeaders headers) override {
+    request_.emplace(std::get<httputil::RequestStartLine>(start_line), std::move(headers), conn_);
     return std::nullopt;
   }
   std::optional<Future<void>> data_received(std::string chunk) override {
@@ -92,10 +92,10 @@ class XHeadersAdapter : public HTTPMessageDelegate {
       : inner_(std::move(inner)), conn_(conn), trusted_(trusted) {}
   ~XHeadersAdapter() override { cleanup(); }
   std::optional<Future<void>> headers_received(const StartLine& start_line,
-                                               const HTTPHeaders& headers) override {
+                                               HTTPHeaders headers) override {
     saved_ = conn_->context();
     apply_xheaders(headers, *trusted_, conn_->mutable_context());
-    return inner_->headers_received(start_line, headers);
+    return inner_->headers_received(start_line, std::move(headers));
   }
   std::optional<Future<void>> data_received(std::string chunk) override {
     return inner_->data_received(std::move(chunk));

@@ -129,7 +129,7 @@ ASYNC_TEST_F(HTTPServerTest, DelegateForm) {
      public:
       explicit Request(httputil::HTTPConnection* c) : c_(c) {}
       std::optional<Future<void>> headers_received(const httputil::StartLine&,
-                                                   const HTTPHeaders&) override {
+                                                   HTTPHeaders) override {
         return std::nullopt;
       }
       std::optional<Future<void>> data_received(std::string) override { return std::nullopt; }
@@ -470,7 +470,7 @@ class NginxProxyTest : public HTTPServerTest {
      public:
       explicit Request(httputil::HTTPConnection* c) : c_(c) {}
       std::optional<Future<void>> headers_received(const httputil::StartLine& start,
-                                                   const HTTPHeaders&) override {
+                                                   HTTPHeaders) override {
         big_ = std::get<httputil::RequestStartLine>(start).path == "/big";
         return std::nullopt;
       }

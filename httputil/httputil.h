@@ -127,10 +127,10 @@ class HTTPConnection;
 class HTTPMessageDelegate {
  public:
   virtual ~HTTPMessageDelegate() = default;
-  // The start line and headers arrived. The delegate may keep references to neither
-  // after returning; copy what it needs.
+  // The start line and headers arrived. The headers are the delegate's to keep (moved
+  // in: a request object takes them without a copy); the start line is only borrowed.
   virtual std::optional<Future<void>> headers_received(const StartLine& start_line,
-                                                       const HTTPHeaders& headers) = 0;
+                                                       HTTPHeaders headers) = 0;
   // A piece of the body arrived (already de-chunked and decompressed).
   virtual std::optional<Future<void>> data_received(std::string chunk) = 0;
   // The message is complete.

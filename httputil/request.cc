@@ -24,21 +24,31 @@ Arguments parse_qs_bytes(std::string_view qs, bool keep_blank_values) {
   return out;
 }
 
+namespace {
+
+// netloc's host and port when it ends in ":<1 to 5 digits>" after a host ("::1" and
+// "[::1]" end in something that is not a port). The port may be above 65535.
+std::optional<std::pair<std::string_view, int>> split_port(std::string_view netloc) {
+  const std::size_t colon = netloc.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || netloc[colon - 1] == ':') return std::nullopt;
+  const std::string_view digits = netloc.substr(colon + 1);
+  if (digits.empty() || digits.size() > 5) return std::nullopt;
+  int port = 0;
+  for (char c : digits) {
+    if (c < '0' || c > '9') return std::nullopt;
+    port = port * 10 + (c - '0');
+  }
+  return std::pair<std::string_view, int>(netloc.substr(0, colon), port);
+}
+
+}  // namespace
+
 absl::StatusOr<std::pair<std::string, std::optional<int>>> split_host_and_port(
     std::string_view netloc) {
-  std::size_t colon = netloc.rfind(':');
-  std::string_view digits =
-      colon == std::string_view::npos ? std::string_view() : netloc.substr(colon + 1);
-  bool numeric = !digits.empty() && digits.size() <= 5 &&
-                 digits.find_first_not_of("0123456789") == std::string_view::npos;
-  // "[::1]" and "::1" end in something that is not a port.
-  if (!numeric || colon == 0 || netloc[colon - 1] == ':') {
-    return std::pair<std::string, std::optional<int>>(std::string(netloc), std::nullopt);
-  }
-  int port = std::stoi(std::string(digits));
-  if (port > 65535) return absl::InvalidArgumentError("port out of range");
-  return std::pair<std::string, std::optional<int>>(std::string(netloc.substr(0, colon)),
-                                                    port);
+  const auto split = split_port(netloc);
+  if (!split) return std::pair<std::string, std::optional<int>>(std::string(netloc), std::nullopt);
+  if (split->second > 65535) return absl::InvalidArgumentError("port out of range");
+  return std::pair<std::string, std::optional<int>>(std::string(split->first), split->second);
 }
 
 HTTPServerRequest::HTTPServerRequest(const RequestStartLine& start_line, HTTPHeaders hdrs,
@@ -52,14 +62,22 @@ HTTPServerRequest::HTTPServerRequest(const RequestStartLine& start_line, HTTPHea
     remote_ip = connection->context().remote_ip;
     protocol = connection->context().protocol;
   }
-  host = headers.get("Host", "127.0.0.1");
-  auto split = split_host_and_port(host);
-  host_name = absl::AsciiStrToLower(split.ok() ? split->first : host);
-  std::size_t q = uri.find('?');
-  path = uri.substr(0, q);
-  query = q == std::string::npos ? "" : uri.substr(q + 1);
-  query_arguments = parse_qs_bytes(query, /*keep_blank_values=*/true);
-  arguments = query_arguments;
+  if (auto h = headers.get("Host")) host = *std::move(h);
+  // host_name: the host without a valid port, lower-cased (the whole Host if its port is
+  // out of range, as split_host_and_port fails then).
+  const auto split = split_port(host);
+  const std::string_view name = split && split->second <= 65535 ? split->first : host;
+  host_name.assign(name.data(), name.size());
+  for (char& c : host_name) c = absl::ascii_tolower(static_cast<unsigned char>(c));
+  const std::size_t q = uri.find('?');
+  if (q == std::string::npos) {
+    path = uri;
+  } else {
+    path.assign(uri, 0, q);
+    query.assign(uri, q + 1);
+    query_arguments = parse_qs_bytes(query, /*keep_blank_values=*/true);
+    arguments = query_arguments;
+  }
 }
 
 std::string HTTPServerRequest::full_url() const { return absl::StrCat(protocol, "://", host, uri); }

@@ -412,6 +412,15 @@ void IOLoop::run_once() {
       } catch (...) {
       }
     }
+    // What this event made ready (typically the coroutine waiting on the read) runs
+    // now, while its data is hot in the cache and before the next connection's event,
+    // as nginx handles each event to the end. Order is kept: callbacks queued earlier
+    // run first; what these callbacks queue waits for the next event or round.
+    if (!callbacks_.empty()) {
+      running_callbacks_.swap(callbacks_);
+      for (Callback& cb : running_callbacks_) run_callback(cb);
+      running_callbacks_.clear();
+    }
   }
 
   // Callbacks queued before this point run now; what they add waits for the next round.

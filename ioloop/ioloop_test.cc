@@ -175,6 +175,32 @@ TEST_F(IOLoopTest, RemoveHandlerFromHandler) {
   loop.remove_handler(reads.at(0));
 }
 
+TEST_F(IOLoopTest, CallbacksAHandlerQueuesRunBeforeTheNextHandler) {
+  // Two fds ready in the same poll: what the first handler makes ready (its callback,
+  // e.g. the coroutine waiting on its read) runs before the second handler, as nginx
+  // handles each event to the end.
+  SocketPair a, b;
+  ASSERT_EQ(::write(a.fds[1], "x", 1), 1);
+  ASSERT_EQ(::write(b.fds[1], "x", 1), 1);
+  std::vector<std::string> order;
+  auto handler = [&](int fd, std::uint32_t) {
+    char c;
+    EXPECT_EQ(::read(fd, &c, 1), 1);
+    const std::string name = fd == a.fds[0] ? "a" : "b";
+    order.push_back("handler " + name);
+    loop.remove_handler(fd);
+    loop.add_callback([&order, name] { order.push_back("callback " + name); });
+  };
+  loop.add_handler(a.fds[0], handler, IOLoop::READ);
+  loop.add_handler(b.fds[0], handler, IOLoop::READ);
+  loop.add_callback([&] { loop.add_callback([&] { loop.add_callback([&] { loop.stop(); }); }); });
+  run_guarded(loop);
+  ASSERT_EQ(order.size(), 4u);
+  const std::string first = order[0].substr(8), second = first == "a" ? "b" : "a";
+  EXPECT_EQ(order, (std::vector<std::string>{"handler " + first, "callback " + first,
+                                             "handler " + second, "callback " + second}));
+}
+
 TEST_F(IOLoopTest, HandlerCanRemoveItself) {
   SocketPair sp;
   ASSERT_EQ(::write(sp.fds[1], "x", 1), 1);

@@ -416,7 +416,7 @@ struct Fetch : httputil::HTTPMessageDelegate, std::enable_shared_from_this<Fetch
 
   // HTTPMessageDelegate.
   std::optional<concurrent::Future<void>> headers_received(const httputil::StartLine& start_line,
-                                                           const httputil::HTTPHeaders& h) override {
+                                                           httputil::HTTPHeaders h) override {
     const auto& rs = std::get<httputil::ResponseStartLine>(start_line);
     got_headers = true;
     if (rs.code >= 100 && rs.code < 200 && rs.code != 101) {
@@ -431,7 +431,7 @@ struct Fetch : httputil::HTTPMessageDelegate, std::enable_shared_from_this<Fetch
     got_final_headers = true;
     code = rs.code;
     reason = rs.reason;
-    headers = h;
+    headers = std::move(h);
     if (should_follow_redirect()) return std::nullopt;
     if (request->decompress_response.value_or(true) && request->method != "HEAD") {
       if (auto ce = headers.get("Content-Encoding")) {

@@ -84,7 +84,7 @@ class CountingDelegate : public httputil::HTTPServerConnectionDelegate {
    public:
     Message(CountingDelegate* owner, httputil::HTTPConnection* conn) : owner_(owner), conn_(conn) {}
     std::optional<concurrent::Future<void>> headers_received(const httputil::StartLine&,
-                                                             const HTTPHeaders&) override {
+                                                             HTTPHeaders) override {
       return std::nullopt;
     }
     std::optional<concurrent::Future<void>> data_received(std::string) override { return std::nullopt; }
