@@ -115,6 +115,42 @@ bool is_other_http_version(std::string_view line) {
          v[5] != '1' && v[6] == '.' && v[7] >= '0' && v[7] <= '9';
 }
 
+// RFC 9112 2.2, server side: in the header section CR and LF occur only as CRLF. A
+// recipient may take a bare LF as a line end, but only if every parser on the path does
+// the same; rejecting it (and a bare CR) everywhere makes a desync with a front end that
+// splits lines differently impossible. Checks s[checked, ...); a CR at the very end waits
+// for the next read. One branch-free pass.
+void require_crlf_pairs(std::string_view s, std::size_t& checked) {
+  std::size_t end = s.size();
+  if (end > 0 && s[end - 1] == '\r') --end;
+  if (checked == 0 && end > 0 && s[0] == '\n') fail(400, "bare LF in header section");
+  bool bad = false;
+  for (std::size_t i = std::max<std::size_t>(checked, 1); i < end; ++i) {
+    bad |= (s[i] == '\n') != (s[i - 1] == '\r');
+  }
+  if (bad) fail(400, "bare CR or LF in header section");
+  checked = std::max(checked, end);
+}
+
+// The options of Connection fields (RFC 9110 7.6.1: a comma-separated list of
+// case-insensitive tokens, possibly over several field lines).
+struct ConnectionOptions {
+  bool close = false;
+  bool keep_alive = false;
+};
+
+void add_connection_options(std::string_view value, ConnectionOptions& out) {
+  while (!value.empty()) {
+    const std::size_t comma = value.find(',');
+    std::string_view token = value.substr(0, comma);
+    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+    if (iequals(token, "close")) out.close = true;
+    if (iequals(token, "keep-alive")) out.keep_alive = true;
+    value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
+  }
+}
+
 bool bad_header_byte(std::string_view s) {
   for (char c : s) {
     if (c == '\r' || c == '\n' || c == '\0') return true;
@@ -276,13 +312,13 @@ void HTTP1Connection::set_close_after_response() {
   if (!write_finished_) disconnect_on_finish_ = true;
 }
 
-bool HTTP1Connection::can_keep_alive(std::string_view version, std::string_view method,
-                                     std::string_view connection, bool has_content_length,
+bool HTTP1Connection::can_keep_alive(bool http11, std::string_view method, bool close_option,
+                                     bool keep_alive_option, bool has_content_length,
                                      bool chunked) const {
-  if (params_.no_keep_alive) return false;
-  if (version == "HTTP/1.1"sv) return !iequals(connection, "close");
+  if (params_.no_keep_alive || close_option) return false;
+  if (http11) return true;
   if (has_content_length || chunked || method == "HEAD"sv || method == "GET"sv) {
-    return iequals(connection, "keep-alive");
+    return keep_alive_option;
   }
   return false;
 }
@@ -474,6 +510,8 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
   try {
     // ---- Header block: start line + fields up to CRLFCRLF, from our own buffer.
     std::size_t scanned = 0;
+    std::size_t checked = 0;  // bytes of the header section whose CR/LF pairing is checked
+    bool leading = true;      // still before the start line
     std::size_t skipped = 0;
     std::size_t header_len = 0;
     std::size_t line_end = std::string_view::npos;
@@ -482,16 +520,26 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
     bool timer_is_idle = false;
     int reads = 0;
     for (;;) {
-      if (scanned == 0) {
-        // RFC 9112 2.2: empty lines before a request line are ignored.
-        while (pos_ < buf_.size() && (buf_[pos_] == '\r' || buf_[pos_] == '\n')) {
-          ++pos_;
-          ++skipped;
+      if (leading) {
+        // RFC 9112 2.2: empty lines (CRLF) before a start line are ignored. A client
+        // also skips a lone LF (servers that end lines with LF exist); a server does not.
+        while (available() > 0) {
+          if (is_client_ && buf_[pos_] == '\n') {
+            ++pos_;
+            ++skipped;
+          } else if (available() >= 2 && buf_[pos_] == '\r' && buf_[pos_ + 1] == '\n') {
+            pos_ += 2;
+            skipped += 2;
+          } else {
+            break;
+          }
         }
         if (skipped > params_.max_header_size) fail(400, "too many empty lines");
+        // A lone CR may be the start of one more empty line.
+        leading = available() == 0 || (available() == 1 && buf_[pos_] == '\r');
       }
       std::string_view avail(buf_.data() + pos_, available());
-      if (!avail.empty()) {
+      if (!leading) {
         if (!got_bytes) {
           got_bytes = true;
           idle_ = false;
@@ -506,12 +554,19 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
           }
           timer_is_idle = false;
         }
+        const std::size_t f = avail.find("\r\n\r\n", scanned >= 3 ? scanned - 3 : 0);
+        if (!is_client_) {
+          require_crlf_pairs(avail.substr(0, f == std::string_view::npos ? avail.size() : f + 4),
+                             checked);
+        }
         if (line_end == std::string_view::npos) line_end = avail.find('\n', scanned);
         if (!is_client_) {
-          const std::size_t line_len = line_end == std::string_view::npos ? avail.size() : line_end;
+          // The request line's length without its CRLF (a CR may end what arrived).
+          const std::size_t line_len =
+              line_end != std::string_view::npos ? line_end - 1
+                                                 : avail.size() - (avail.back() == '\r' ? 1 : 0);
           if (line_len > params_.max_request_line_size) fail(414, "request line too long");
         }
-        const std::size_t f = avail.find("\r\n\r\n", scanned >= 3 ? scanned - 3 : 0);
         if (f != std::string_view::npos) {
           header_len = f + 4;
           break;
@@ -555,7 +610,6 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
         fail(400, str_cat("bad request line: ", sl.status().message()));
       }
       request_method_ = sl->method;
-      request_version_ = sl->version;
       start_line = std::move(*sl);
     }
     auto parsed = HTTPHeaders::parse(fields);
@@ -570,8 +624,12 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
     // ---- Framing checks (RFC 9112 6).
     const auto& version = is_client_ ? std::get<ResponseStartLine>(start_line).version
                                      : std::get<RequestStartLine>(start_line).version;
+    // RFC 9110 2.5: HTTP/1.x for any x >= 1 is handled as 1.1 (the parsers take 1.0-1.9).
+    const bool http11 = version != "HTTP/1.0"sv;
+    if (!is_client_) request_http11_ = http11;
     std::size_t host_count = 0, cl_count = 0, te_count = 0;
-    std::string_view cl_value, te_value, expect, connection, content_encoding;
+    std::string_view cl_value, te_value, expect, content_encoding;
+    ConnectionOptions connection;
     for (const auto& [name, value] : headers.get_all()) {
       if (name == "Host"sv) {
         ++host_count;
@@ -584,14 +642,14 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
       } else if (name == "Expect"sv) {
         expect = value;
       } else if (name == "Connection"sv) {
-        connection = value;
+        add_connection_options(value, connection);
       } else if (name == "Content-Encoding"sv) {
         content_encoding = value;
       }
     }
     if (!is_client_) {
       if (host_count > 1) fail(400, "more than one Host header");
-      if (host_count == 0 && version == "HTTP/1.1"sv) fail(400, "missing Host header");
+      if (host_count == 0 && http11) fail(400, "missing Host header");
     }
     std::optional<std::uint64_t> content_length;
     if (cl_count > 1) fail(400, "more than one Content-Length");
@@ -603,17 +661,17 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
     if (te_count > 0) {
       if (cl_count > 0) fail(400, "both Transfer-Encoding and Content-Length");
       if (te_count > 1 || !iequals(te_value, "chunked")) fail(400, "unsupported Transfer-Encoding");
-      if (version == "HTTP/1.0"sv) fail(400, "Transfer-Encoding in an HTTP/1.0 message");
+      if (!http11) fail(400, "Transfer-Encoding in an HTTP/1.0 message");
       chunked = true;
     }
-    if (!is_client_) {
-      request_keep_alive_header_ = iequals(connection, "keep-alive");
-    }
+    if (!is_client_) request_keep_alive_header_ = connection.keep_alive && !connection.close;
     disconnect_on_finish_ =
-        !can_keep_alive(version, is_client_ ? std::string_view()
-                                            : std::string_view(request_method_),
-                        connection, cl_count > 0, chunked) ||
-        close_after_response_;
+        !can_keep_alive(http11, is_client_ ? std::string_view() : std::string_view(request_method_),
+                        connection.close, connection.keep_alive, cl_count > 0, chunked) ||
+        close_after_response_ ||
+        // After a 2xx to CONNECT the bytes are a tunnel's, not requests (RFC 9110
+        // 9.3.6): unless the application took the stream, the connection ends.
+        (!is_client_ && request_method_ == "CONNECT"sv);
 
     if (params_.decompress && iequals(content_encoding, "gzip")) {
       decompressor_ = std::make_unique<util::GzipDecompressor>();
@@ -644,7 +702,9 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
       if (request_method_ == "HEAD"sv || code == 304 || code == 204 || (code >= 100 && code < 200)) {
         skip_body = true;
       }
-    } else if (!write_finished_ && version == "HTTP/1.1"sv && expects_continue) {
+    } else if (!write_finished_ && http11 && expects_continue) {
+      // A body that is too large is refused before the client is invited to send it.
+      if (content_length && *content_length > max_body_size()) fail(413, "Content-Length too long");
       retrieve_quietly(stream_->write("HTTP/1.1 100 Continue\r\n\r\n"));
     }
     if (!skip_body) {
@@ -758,16 +818,16 @@ Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
         has_date = true;
       }
     }
-    chunking_output_ = request_version_ == "HTTP/1.1"sv && request_method_ != "HEAD"sv &&
+    chunking_output_ = request_http11_ && request_method_ != "HEAD"sv &&
                        !bodyless && content_length == nullptr && !has_te;
-    if (request_version_ == "HTTP/1.1"sv && disconnect_on_finish_ && !has_connection) {
+    if (request_http11_ && disconnect_on_finish_ && !has_connection) {
       add_connection_close = true;
     }
-    if (request_version_ == "HTTP/1.0"sv && request_keep_alive_header_ && !disconnect_on_finish_ &&
+    if (!request_http11_ && request_keep_alive_header_ && !disconnect_on_finish_ &&
         !has_connection) {
       add_keep_alive = true;
     }
-    if (request_version_ != "HTTP/1.1"sv && !chunking_output_ && !bodyless &&
+    if (!request_http11_ && !chunking_output_ && !bodyless &&
         content_length == nullptr && request_method_ != "HEAD"sv) {
       // An HTTP/1.0 response without a length ends at close.
       disconnect_on_finish_ = true;
@@ -807,6 +867,10 @@ Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
 }
 
 std::string HTTP1Connection::format_chunk(std::string chunk) {
+  // A response to HEAD has no body: what the application writes is dropped (as nginx
+  // does; Tornado raises, which turned `write_headers(status, headers, body)` for GET and
+  // HEAD alike into a closed connection without a response).
+  if (!is_client_ && request_method_ == "HEAD"sv) return {};
   if (expected_content_remaining_) {
     if (chunk.size() > *expected_content_remaining_) {
       if (stream_) stream_->close();

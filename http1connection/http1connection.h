@@ -154,8 +154,8 @@ class HTTP1Connection : public httputil::HTTPConnection {
   void clear_callbacks();
   std::string format_chunk(std::string chunk);
   std::size_t max_body_size() const;
-  bool can_keep_alive(std::string_view version, std::string_view method,
-                      std::string_view connection, bool has_content_length, bool chunked) const;
+  bool can_keep_alive(bool http11, std::string_view method, bool close_option,
+                      bool keep_alive_option, bool has_content_length, bool chunked) const;
 
   std::shared_ptr<iostream::IOStream> stream_;
   bool is_client_;
@@ -167,7 +167,7 @@ class HTTP1Connection : public httputil::HTTPConnection {
 
   // Message state.
   std::string request_method_;
-  std::string request_version_;
+  bool request_http11_ = false;  // server side: the request is HTTP/1.1 (or 1.x, x > 1)
   bool request_keep_alive_header_ = false;  // HTTP/1.0 "Connection: keep-alive"
   bool disconnect_on_finish_ = false;
   bool close_after_response_ = false;

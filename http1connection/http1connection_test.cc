@@ -309,6 +309,19 @@ ASYNC_TEST_F(HTTP1ConnectionTest, FramingErrorsGetStatusAndClose) {
       {"CL too big", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 101\r\n\r\n", 413},
       {"chunked too big", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n65\r\n",
        413},
+      // RFC 9112 2.2: CR and LF only as CRLF in the header section (no desync with a
+      // front end that splits lines at a bare LF); answered at once, not at a timeout.
+      {"bare LF ends header section", "GET / HTTP/1.1\r\nHost: a\r\n\nX: y\r\n\r\n", 400},
+      {"bare LF field line", "GET / HTTP/1.1\r\nHost: a\nX: y\r\n\r\n", 400},
+      {"bare LF request line", "GET / HTTP/1.1\nHost: a\r\n\r\n", 400},
+      {"only bare LFs", "GET / HTTP/1.1\nHost: a\n\n", 400},
+      {"leading bare LF", "\nGET / HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+      {"leading bare CR", "\rGET / HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+      {"CR CR LF", "GET / HTTP/1.1\r\nHost: a\r\r\n\r\n", 400},
+      {"HTTP/1.2 without Host", "GET / HTTP/1.2\r\n\r\n", 400},
+      // Refused before "100 Continue" invites the body (the status checked is the first).
+      {"100-continue too big",
+       "POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 101\r\n\r\n", 413},
       {"chunked sum too big",
        "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n32\r\n" +
            std::string(50, 'x') + "\r\n33\r\n",
@@ -332,10 +345,56 @@ ASYNC_TEST_F(HTTP1ConnectionTest, LongTargetsWork) {
   std::string r = co_await pending_2;
   EXPECT_EQ(http_status_of(r), 200);
   EXPECT_EQ(http_body_of(r), "GET " + target + " ");
+  // A request line of exactly the limit (16384 bytes without its CRLF) is served.
+  const std::string at_limit = "/" + std::string(16384 - 14, 'a');
+  auto pending_limit = http_exchange(
+      server.port(), "GET " + at_limit + " HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  r = co_await pending_limit;
+  EXPECT_EQ(http_status_of(r), 200);
   const std::string too_long = "/" + std::string(16385, 'a');
   auto pending_3 = http_exchange(server.port(), "GET " + too_long + " HTTP/1.1\r\nHost: a\r\n\r\n");
   r = co_await pending_3;
   EXPECT_EQ(http_status_of(r), 414);
+}
+
+// Pipelined requests: how many responses come back shows whether the connection stayed
+// open after the first.
+ASYNC_TEST_F(HTTP1ConnectionTest, PersistenceFollowsConnectionOptionsVersionAndMethod) {
+  EchoServer server;
+  const std::string next = "GET /2 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+  struct Case {
+    const char* name;
+    std::string first;
+    int responses;
+  };
+  const std::vector<Case> cases = {
+      {"close in a list", "GET /1 HTTP/1.1\r\nHost: a\r\nConnection: keep-alive, close\r\n\r\n", 1},
+      {"close first in a list", "GET /1 HTTP/1.1\r\nHost: a\r\nConnection: close, foo\r\n\r\n", 1},
+      {"close on one of two lines",
+       "GET /1 HTTP/1.1\r\nHost: a\r\nConnection: close\r\nConnection: keep-alive\r\n\r\n", 1},
+      {"other options persist", "GET /1 HTTP/1.1\r\nHost: a\r\nConnection: foo, bar\r\n\r\n", 2},
+      {"1.0 keep-alive in a list",
+       "GET /1 HTTP/1.0\r\nConnection: foo , Keep-Alive\r\n\r\n", 2},
+      {"HTTP/1.2 is 1.1", "GET /1 HTTP/1.2\r\nHost: a\r\n\r\n", 2},
+      // After a 2xx to CONNECT the rest is tunnel data, never a request (RFC 9110 9.3.6).
+      {"CONNECT ends the connection", "CONNECT a:80 HTTP/1.1\r\nHost: a:80\r\n\r\n", 1},
+      {"HEAD then GET", "HEAD /1 HTTP/1.1\r\nHost: a\r\n\r\n", 2},
+  };
+  for (const auto& c : cases) {
+    std::string r = co_await http_exchange(server.port(), c.first + next);
+    int responses = 0;
+    for (auto at = r.find("HTTP/1.1 200 OK"); at != std::string::npos;
+         at = r.find("HTTP/1.1 200 OK", at + 1)) {
+      ++responses;
+    }
+    EXPECT_EQ(responses, c.responses) << c.name << ": " << r;
+  }
+  // The HEAD response keeps its Content-Length but carries no body: the echoed bytes the
+  // handler wrote are dropped, and the next response follows directly.
+  std::string r = co_await http_exchange(server.port(), "HEAD /h HTTP/1.1\r\nHost: a\r\n\r\n" + next);
+  EXPECT_NE(r.find("Content-Length: 8\r\n"), std::string::npos) << r;
+  EXPECT_EQ(r.find("HEAD /h"), std::string::npos) << r;
+  EXPECT_TRUE(r.ends_with("GET /2 ")) << r;
 }
 
 ASYNC_TEST_F(HTTP1ConnectionTest, LeadingEmptyLinesIgnored) {
