@@ -87,6 +87,29 @@ class EchoRequest : public HTTPMessageDelegate {
       }
       return;
     }
+    if (p == "/inject") {
+      // CR, LF or NUL at every offset of a field name or value is refused before anything
+      // is written; the body reports how many of the 108 attempts were refused.
+      int refused = 0;
+      for (int pad = 0; pad < 18; ++pad) {
+        for (char bad : {'\r', '\n', '\0'}) {
+          const std::string text = std::string(pad, 'x') + bad + "y";
+          for (bool in_name : {true, false}) {
+            try {
+              (void)conn_->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"},
+                                         in_name ? HTTPHeaders{{text, "v"}} : HTTPHeaders{{"X", text}});
+            } catch (const httputil::HTTPOutputError&) {
+              ++refused;
+            }
+          }
+        }
+      }
+      const std::string out = std::to_string(refused);
+      (void)conn_->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"},
+                                 HTTPHeaders{{"Content-Length", std::to_string(out.size())}}, out);
+      conn_->finish();
+      return;
+    }
     if (p == "/tooshort") {
       (void)conn_->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"},
                                  HTTPHeaders{{"Content-Length", "5"}}, "abc");
@@ -355,6 +378,29 @@ ASYNC_TEST_F(HTTP1ConnectionTest, LongTargetsWork) {
   auto pending_3 = http_exchange(server.port(), "GET " + too_long + " HTTP/1.1\r\nHost: a\r\n\r\n");
   r = co_await pending_3;
   EXPECT_EQ(http_status_of(r), 414);
+}
+
+ASYNC_TEST_F(HTTP1ConnectionTest, HeaderInjectionRefusedAtEveryOffset) {
+  EchoServer server;
+  std::string r = co_await http_exchange(server.port(),
+                                         "GET /inject HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(http_status_of(r), 200) << r;
+  EXPECT_EQ(http_body_of(r), "108");
+}
+
+// The CR/LF pairing check reads eight bytes at a time: a bare CR or LF at every offset
+// (and across word boundaries) is found, and CRLFs at every offset pass.
+ASYNC_TEST_F(HTTP1ConnectionTest, BareCrOrLfFoundAtEveryOffset) {
+  EchoServer server;
+  for (int pad = 0; pad < 18; ++pad) {
+    const std::string head = "GET / HTTP/1.1\r\nHost: a\r\nX: " + std::string(pad, 'v');
+    std::string r = co_await http_exchange(server.port(), head + "\nY: z\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(http_status_of(r), 400) << "bare LF after " << pad;
+    r = co_await http_exchange(server.port(), head + "\rY: z\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(http_status_of(r), 400) << "bare CR after " << pad;
+    r = co_await http_exchange(server.port(), head + "\r\nY: z\r\nConnection: close\r\n\r\n");
+    EXPECT_EQ(http_status_of(r), 200) << "CRLF after " << pad;
+  }
 }
 
 // Pipelined requests: how many responses come back shows whether the connection stayed
