@@ -38,7 +38,7 @@ TEST(ChunkLineTest, Sizes) {
       {"1F", 31},
       {"00000", 0},
       {"0010", 16},
-      {"fffffffffffffff", 0xfffffffffffffffULL},                     // 15 digits
+      {"fffffffffffffff", 0xfffffffffffffffULL},                         // 15 digits
       {std::string(49, '0') + "fffffffffffffff", 0xfffffffffffffffULL},  // 64 digits
       {std::string(64, '0'), 0},
   };
@@ -58,9 +58,9 @@ TEST(ChunkLineTest, SizeErrors) {
       {"-5", "invalid chunk size"},
       {"0x5", "expected ';'"},
       {"5g", "expected ';'"},
-      {"1000000000000000", "too long"},               // 16 significant digits
+      {"1000000000000000", "too long"},  // 16 significant digits
       {"ffffffffffffffff", "too long"},
-      {std::string(65, '0'), "too long"},               // 65 digits in all
+      {std::string(65, '0'), "too long"},  // 65 digits in all
       {std::string(50, '0') + "fffffffffffffff", "too long"},
   };
   for (const auto& [line, msg] : cases) {
@@ -72,12 +72,31 @@ TEST(ChunkLineTest, SizeErrors) {
 
 TEST(ChunkLineTest, ValidExtensions) {
   for (const char* line : {
-           "5;a", "5;a=b", "5 ; a = b", "5\t;\ta\t=\tb", "5;a;b;c", "5;a=b;c=d",
-           "5 ;a", "5; a", "5;a ;b", "5;a =b", "5;a= b", "5;name=\"quoted value\"",
-           "5;a=\"\"", "5;a=\"\\\"\"", "5;a=\"x\\\\y\"", "5;a=\"tab\there\"",
-           "5;a=\"\\\t\"", "5;a=\"\x80\xff\"", "5;a=\"\\\xff\"", "5;a=\"semi;colon\"",
-           "5;!#$%&'*+-.^_`|~=!#$%&'*+-.^_`|~", "5;a=\"x\";b=y", "5;a=\"x\" ;b",
-           "0;ieof", "1a;signature=abc123",
+           "5;a",
+           "5;a=b",
+           "5 ; a = b",
+           "5\t;\ta\t=\tb",
+           "5;a;b;c",
+           "5;a=b;c=d",
+           "5 ;a",
+           "5; a",
+           "5;a ;b",
+           "5;a =b",
+           "5;a= b",
+           "5;name=\"quoted value\"",
+           "5;a=\"\"",
+           "5;a=\"\\\"\"",
+           "5;a=\"x\\\\y\"",
+           "5;a=\"tab\there\"",
+           "5;a=\"\\\t\"",
+           "5;a=\"\x80\xff\"",
+           "5;a=\"\\\xff\"",
+           "5;a=\"semi;colon\"",
+           "5;!#$%&'*+-.^_`|~=!#$%&'*+-.^_`|~",
+           "5;a=\"x\";b=y",
+           "5;a=\"x\" ;b",
+           "0;ieof",
+           "1a;signature=abc123",
        }) {
     auto r = parse_chunk_size_line(line);
     EXPECT_TRUE(r.ok()) << line << ": " << r.status();
@@ -86,15 +105,56 @@ TEST(ChunkLineTest, ValidExtensions) {
 }
 
 TEST(ChunkLineTest, InvalidExtensions) {
-  for (std::string line : std::vector<std::string>{
-           "5 ", "5\t", "5;a ", "5;a=b ", "5;a=\"b\" ", "5;", "5; ", "5;;", "5;;a", "5;=x",
-           "5; =x", "5;a=", "5;a= ", "5;a=;", "5;a==b", "5;a=b=c", "5;a=\"b", "5;a=\"b\\\"",
-           "5;a=\"b\\", "5;a=\"b\"c", "5;a=b\"c\"", "5;a b", "5;a=b c", "5 a", "5 ;a b=c",
-           "5;a=\"\x7f\"", "5;a=\"\x01\"", "5;a=\"\\\x7f\"", "5;a=\"\\\x01\"", "5;a=\"\r\"",
-           "5;a=\"\n\"", std::string("5;a=\"\0\"", 7), std::string("5\0", 2),
-           std::string("5;a\0", 4), "5\r", "5\n", "5;a\r", "5;a=b\r\n", "5;\x80",
-           "5;a=\x80", "5;a\xff", "5;a\x7f", "5;a=\x7f", "5;(a)", "5;a=(b)", "5;a=b,c",
-           "5;a/b", "5;a=b/c", "5;a=\"", "5,a"}) {
+  for (std::string line : std::vector<std::string>{"5 ",
+                                                   "5\t",
+                                                   "5;a ",
+                                                   "5;a=b ",
+                                                   "5;a=\"b\" ",
+                                                   "5;",
+                                                   "5; ",
+                                                   "5;;",
+                                                   "5;;a",
+                                                   "5;=x",
+                                                   "5; =x",
+                                                   "5;a=",
+                                                   "5;a= ",
+                                                   "5;a=;",
+                                                   "5;a==b",
+                                                   "5;a=b=c",
+                                                   "5;a=\"b",
+                                                   "5;a=\"b\\\"",
+                                                   "5;a=\"b\\",
+                                                   "5;a=\"b\"c",
+                                                   "5;a=b\"c\"",
+                                                   "5;a b",
+                                                   "5;a=b c",
+                                                   "5 a",
+                                                   "5 ;a b=c",
+                                                   "5;a=\"\x7f\"",
+                                                   "5;a=\"\x01\"",
+                                                   "5;a=\"\\\x7f\"",
+                                                   "5;a=\"\\\x01\"",
+                                                   "5;a=\"\r\"",
+                                                   "5;a=\"\n\"",
+                                                   std::string("5;a=\"\0\"", 7),
+                                                   std::string("5\0", 2),
+                                                   std::string("5;a\0", 4),
+                                                   "5\r",
+                                                   "5\n",
+                                                   "5;a\r",
+                                                   "5;a=b\r\n",
+                                                   "5;\x80",
+                                                   "5;a=\x80",
+                                                   "5;a\xff",
+                                                   "5;a\x7f",
+                                                   "5;a=\x7f",
+                                                   "5;(a)",
+                                                   "5;a=(b)",
+                                                   "5;a=b,c",
+                                                   "5;a/b",
+                                                   "5;a=b/c",
+                                                   "5;a=\"",
+                                                   "5,a"}) {
     auto r = parse_chunk_size_line(line);
     EXPECT_FALSE(r.ok()) << "\"" << line << "\" (" << line.size() << " bytes)";
   }
@@ -117,8 +177,7 @@ TEST(ChunkLineTest, EveryByteInName) {
     // ";" starts another extension, "=" a value ("b").
     EXPECT_EQ(ok("5;a" + byte_str(b) + "b"), in(kTchar + ";=", b)) << "byte " << b;
     EXPECT_EQ(ok("5;" + byte_str(b)), in(kTchar, b)) << "byte " << b;
-    EXPECT_EQ(ok("5;" + byte_str(b) + "a"), in(kTchar, b) || b == ' ' || b == '\t')
-        << "byte " << b;
+    EXPECT_EQ(ok("5;" + byte_str(b) + "a"), in(kTchar, b) || b == ' ' || b == '\t') << "byte " << b;
   }
 }
 
@@ -151,8 +210,8 @@ std::string chunk_regex() {
   const std::string token = tchar + "+";
   const std::string qs = "\"(?:[\\t \\x21\\x23-\\x5b\\x5d-\\x7e]|\\\\[\\t \\x21-\\x7e])*\"";
   const std::string bws = "[ \\t]*";
-  return "^[0-9A-Fa-f]+(?:" + bws + ";" + bws + token + "(?:" + bws + "=" + bws + "(?:" +
-         token + "|" + qs + "))?)*$";
+  return "^[0-9A-Fa-f]+(?:" + bws + ";" + bws + token + "(?:" + bws + "=" + bws + "(?:" + token +
+         "|" + qs + "))?)*$";
 }
 
 TEST(ChunkLineFuzzTest, RandomInputsMatchRegexGrammar) {

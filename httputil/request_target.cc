@@ -205,8 +205,8 @@ absl::Status check_absolute_form(std::string_view t) {
     }
     return bad("not origin-form (\"/...\") nor absolute-form (\"scheme:...\")");
   }
-  while (i < t.size() && (has(t[i], kAlpha | kDigit) || t[i] == '+' || t[i] == '-' ||
-                          t[i] == '.')) {
+  while (i < t.size() &&
+         (has(t[i], kAlpha | kDigit) || t[i] == '+' || t[i] == '-' || t[i] == '.')) {
     ++i;
   }
   if (i == t.size() || t[i] != ':') {
