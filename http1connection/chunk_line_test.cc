@@ -3,12 +3,26 @@
 // std::regex version of the grammar, 1 MB inputs.
 #include "http1connection/chunk_line.h"
 
+#include <atomic>
+#include <cstdlib>
+#include <new>
 #include <random>
 #include <regex>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
+
+// Counts every operator new, to show the success path does not allocate.
+std::atomic<long> g_allocations{0};
+
+void* operator new(std::size_t n) {
+  ++g_allocations;
+  if (void* p = std::malloc(n ? n : 1)) return p;
+  throw std::bad_alloc();
+}
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace tornado::http1connection {
 namespace {
@@ -248,6 +262,16 @@ TEST(ChunkLineTest, MegabyteInputsAreLinear) {
   EXPECT_FALSE(ok(std::string(mb, '0')));
   EXPECT_FALSE(ok(std::string(mb, 'f')));
   EXPECT_TRUE(ok("1;" + std::string(mb, 'a')));
+}
+
+TEST(ChunkLineTest, NoAllocationOnSuccess) {
+  const std::string line = "1a ; name = \"quoted \\\" value\" ; b=c";
+  const long before = g_allocations.load();
+  auto r = parse_chunk_size_line(line);
+  EXPECT_TRUE(r.ok());
+  EXPECT_EQ(g_allocations.load(), before);
+  EXPECT_FALSE(parse_chunk_size_line("5 ").ok());  // the counter works
+  EXPECT_GT(g_allocations.load(), before);
 }
 
 }  // namespace
