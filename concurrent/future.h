@@ -263,6 +263,12 @@ class State : public std::enable_shared_from_this<State<T>> {
   absl::InlinedVector<Waiter, 1> waiters_;
 };
 
+// A new pending state, from the per-thread pool (frame_pool.h).
+template <typename T>
+std::shared_ptr<State<T>> make_state() {
+  return std::allocate_shared<State<T>>(PoolAllocator<State<T>>());
+}
+
 template <typename T>
 struct Promise;
 template <typename T>
@@ -331,7 +337,7 @@ class [[nodiscard]] Future {
   using promise_type = internal::Promise<T>;
 
   // A new pending future.
-  Future() : state_(std::make_shared<internal::State<T>>()) {}
+  Future() : state_(internal::make_state<T>()) {}
 
   // True once a result or exception is set or the future is cancelled.
   bool done() const { return state_->done(); }
@@ -419,7 +425,7 @@ void State<T>::dispatch_waiter(Waiter w) {
 
 template <typename T>
 struct PromiseBase {
-  std::shared_ptr<State<T>> state = std::make_shared<State<T>>();
+  std::shared_ptr<State<T>> state = make_state<T>();
 
   // Frames come from a per-thread pool (frame_pool.h).
   static void* operator new(std::size_t n) { return allocate_frame(n); }

@@ -13,6 +13,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "http1connection/chunk_line.h"
+#include "httputil/request_target.h"
 #include "log/log.h"
 #include "util/gzip_decompressor.h"
 
@@ -439,29 +441,9 @@ Future<void> HTTP1Connection::read_chunked_body(HTTPMessageDelegate* delegate) {
   std::uint64_t total = 0;
   for (;;) {
     const std::size_t line_len = co_await read_line(kMaxChunkLine);
-    std::string_view line(buf_.data() + pos_, line_len - 2);
-    std::uint64_t size = 0;
-    std::size_t i = 0;
-    for (; i < line.size(); ++i) {
-      const char c = line[i];
-      int v;
-      if (c >= '0' && c <= '9') {
-        v = c - '0';
-      } else if (c >= 'a' && c <= 'f') {
-        v = c - 'a' + 10;
-      } else if (c >= 'A' && c <= 'F') {
-        v = c - 'A' + 10;
-      } else {
-        break;
-      }
-      if (i >= 15) fail(400, "chunk size too long");
-      size = size * 16 + static_cast<std::uint64_t>(v);
-    }
-    if (i == 0) fail(400, "bad chunk size");
-    if (i < line.size() && line[i] != ';') fail(400, "bad chunk size");
-    for (char c : line) {
-      if (c == '\r' || c == '\n' || c == '\0') fail(400, "bad chunk extension");
-    }
+    const auto parsed_size = parse_chunk_size_line(std::string_view(buf_.data() + pos_, line_len - 2));
+    if (!parsed_size.ok()) fail(400, std::string(parsed_size.status().message()));
+    const std::uint64_t size = *parsed_size;
     pos_ += line_len;
     if (size == 0) break;
     total += size;
@@ -641,6 +623,9 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
         if (is_other_http_version(first)) fail(505, "unsupported HTTP version");
         fail(400, str_cat("bad request line: ", sl.status().message()));
       }
+      if (auto target = httputil::validate_request_target(sl->method, sl->path); !target.ok()) {
+        fail(400, std::string(target.message()));
+      }
       request_method_ = sl->method;
       start_line = std::move(*sl);
     }
@@ -660,11 +645,12 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
     const bool http11 = version != "HTTP/1.0"sv;
     if (!is_client_) request_http11_ = http11;
     std::size_t host_count = 0, cl_count = 0, te_count = 0;
-    std::string_view cl_value, te_value, expect, content_encoding;
+    std::string_view cl_value, te_value, expect, content_encoding, host;
     ConnectionOptions connection;
     for (const auto& [name, value] : headers.get_all()) {
       if (name == "Host"sv) {
         ++host_count;
+        host = value;
       } else if (name == "Content-Length"sv) {
         ++cl_count;
         cl_value = value;
@@ -682,6 +668,7 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
     if (!is_client_) {
       if (host_count > 1) fail(400, "more than one Host header");
       if (host_count == 0 && http11) fail(400, "missing Host header");
+      if (host_count == 1 && !httputil::is_valid_host_header(host)) fail(400, "invalid Host header");
     }
     std::optional<std::uint64_t> content_length;
     if (cl_count > 1) fail(400, "more than one Content-Length");

@@ -18,6 +18,11 @@ enum : std::uint8_t {
   kHex = 4,         // HEXDIG
   kDigit = 8,
   kAlpha = 16,
+  // Sent unencoded by browsers (the WHATWG URL standard leaves them as they are): [ ] | ^
+  // in paths, and also { } ` \ in queries. RFC 3986 forbids them, but refusing them
+  // would refuse real browsers (`?ids[]=1`, `?filter[a]=1`); they cannot change framing.
+  kBrowserPath = 32,
+  kBrowserQuery = 64,
 };
 
 constexpr std::array<std::uint8_t, 256> make_classes() {
@@ -29,6 +34,8 @@ constexpr std::array<std::uint8_t, 256> make_classes() {
   for (int c = 'A'; c <= 'F'; ++c) t[c] |= kHex;
   for (char c : std::string_view("-._~")) t[static_cast<unsigned char>(c)] |= kUnreserved;
   for (char c : std::string_view("!$&'()*+,;=")) t[static_cast<unsigned char>(c)] |= kSubDelim;
+  for (char c : std::string_view("[]|^")) t[static_cast<unsigned char>(c)] |= kBrowserPath | kBrowserQuery;
+  for (char c : std::string_view("{}`\\")) t[static_cast<unsigned char>(c)] |= kBrowserQuery;
   return t;
 }
 constexpr std::array<std::uint8_t, 256> kClasses = make_classes();
@@ -63,8 +70,8 @@ bool pct_ok(std::string_view s, std::size_t i) {
 std::size_t scan_path(std::string_view s, std::size_t i, bool with_query, absl::Status* err) {
   while (i < s.size()) {
     const char c = s[i];
-    if (has(c, kUnreserved | kSubDelim) || c == ':' || c == '@' || c == '/' ||
-        (with_query && c == '?')) {
+    if (has(c, kUnreserved | kSubDelim | (with_query ? kBrowserQuery : kBrowserPath)) ||
+        c == ':' || c == '@' || c == '/' || (with_query && c == '?')) {
       ++i;
     } else if (c == '%') {
       if (!pct_ok(s, i)) {
