@@ -430,6 +430,41 @@ for mname, field, kind in TE_MUTATIONS:
          # "other": the GET after the 4 bytes is a real request for this server; the
          # leftover "\r\n0\r\n\r\n" then is an empty line and a bad request line "0".
          te_expect(mname, kind, [200, 200, 400]), shut=True)
+
+# Every byte value at four places of the Transfer-Encoding and Content-Length field lines
+# (smuggler.py's "exhaustive" mode). The expected outcome follows from the grammar alone:
+#   - a tchar next to the name makes it another field name: ignored, CL frames the body;
+#   - SP/HTAB before or after the value is OWS: still "chunked" / "5";
+#   - anything else is an invalid field line or an unknown coding: 400.
+TCHARS = set(b"!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+for b in range(256):
+    ch = bytes([b])
+    tchar = b in TCHARS
+    ows = b in (0x20, 0x09)
+    for where, field in (("name-prefix", ch + b"Transfer-Encoding: chunked"),
+                         ("name-suffix", b"Transfer-Encoding" + ch + b": chunked"),
+                         ("value-prefix", b"Transfer-Encoding:" + ch + b"chunked"),
+                         ("value-suffix", b"Transfer-Encoding: chunked" + ch)):
+        other_name = tchar and where.startswith("name")
+        case("te-byte-%s-%02x" % (where, b), "9112 5 / 6.1 / 6.3",
+             post(b"Content-Length: %d" % len(CL_WINS_BODY), field, body=CL_WINS_BODY),
+             [200] if other_name else [400], shut=True)
+    # Content-Length alone: the body is "<<<<<" (never a request line), then SENT.
+    for where, field in (("name-prefix", ch + b"Content-Length: 5"),
+                         ("name-suffix", b"Content-Length" + ch + b": 5"),
+                         ("value-prefix", b"Content-Length:" + ch + b"5"),
+                         ("value-suffix", b"Content-Length: 5" + ch)):
+        if where.startswith("value") and ch.isdigit():
+            continue  # still a valid (other) number
+        if tchar and where.startswith("name"):
+            expect = [200, 400]  # another field: no content, "<<<<<..." is a bad request
+        elif ows and where.startswith("value"):
+            expect = [200, 200]
+        else:
+            expect = [400]
+        case("cl-byte-%s-%02x" % (where, b), "9110 8.6 / 9112 5 / 6.3",
+             post(field, body=b"<<<<<") + SENT, expect)
+
 case("clcl-smuggle", "9112 6.3 (5)",
      post(b"Content-Length: 0", b"Content-Length: %d" % len(SMUG), body=SMUG), [400], shut=True)
 case("clcl-smuggle-reversed", "9112 6.3 (5)",
@@ -619,6 +654,10 @@ fl_bad = [
 ]
 for name, field, expect in fl_bad:
     case(name, "9110 5.1/5.5 / 9112 5", req(b"GET / HTTP/1.1", field) + SENT, expect)
+case("fl-last-field-cr-cr-lf", "9112 2.2", b"GET / HTTP/1.1\r\n" + HOST + b"Connection: close\r\r\n\r\n",
+     [400], why="a bare CR right before the final CRLF CRLF: rejected like a bare CR anywhere "
+     "else (replacing it by SP would also be compliant, but the server rejects bare CR "
+     "everywhere else, and consistency is what prevents a desync)")
 case("fl-ws-before-first-field", "9112 2.2", b"GET / HTTP/1.1\r\n X: y\r\n" + HOST + CLOSE
      + b"\r\n", [400], why="whitespace-preceded line right after the start line: reject "
      "(or ignore; rejecting is the safe one)")
