@@ -739,7 +739,49 @@ case("limit-many-fields-431", "design / 6585 5",
 case("limit-header-unterminated", "design / 6585 5",
      b"GET / HTTP/1.1\r\nHost: a\r\nX: " + b"v" * 70000, [431])
 
-# ---- 12. Byte-at-a-time and split deliveries (same outcome for every segmentation).
+# ---- 12. Every byte value at one place of a line, as one case per place (a family: the
+# failure lists the offending bytes).
+PCHAR_ETC = set(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"
+                b"!$&'()*+,;=:@/?")  # RFC 3986 pchar / "/" / "?" without pct-encoded
+VCHAR_ETC = set(range(0x21, 0x7f)) | set(range(0x80, 0x100)) | {0x20, 0x09}  # field value
+
+
+def family(name, rfc, template, expect_of, skip=lambda b: False, why=""):
+    members = [("0x%02x" % b, template(bytes([b])), expect_of(b)) for b in range(256) if not skip(b)]
+    case(name, rfc, members, None, mode="family", why=why)
+
+
+family("rl-target-every-byte", "9112 3.2 / 3986 3.3",
+       lambda ch: req(b"GET /a" + ch + b"b HTTP/1.1"),
+       lambda b: [200] if b in PCHAR_ETC else [400],
+       why="origin-form: pchar, '/', '?' and %HH only; 9112 3: an invalid request-line "
+           "SHOULD get 400 ('%' here is not followed by two hex digits)")
+family("rl-method-every-byte", "9112 3.1 / 9110 9.1",
+       lambda ch: req(b"G" + ch + b"T / HTTP/1.1"),
+       lambda b: alt([200], [501]) if b in TCHARS else [400])
+family("fl-name-every-byte", "9110 5.1",
+       lambda ch: req(b"GET / HTTP/1.1", b"X" + ch + b"Y: v"),
+       lambda b: [200] if b in TCHARS or b == ord(":") else [400])
+family("fl-value-every-byte", "9110 5.5",
+       lambda ch: req(b"GET / HTTP/1.1", b"X: a" + ch + b"b"),
+       lambda b: [200] if b in VCHAR_ETC else [400],
+       why="field-vchar, SP, HTAB and obs-text; CTLs, DEL, bare CR and bare LF: 400")
+family("chunk-size-suffix-every-byte", "9112 7.1",
+       lambda ch: chunked(b"5" + ch + b"\r\nhello\r\n0\r\n\r\n"),
+       lambda b: [400], skip=lambda b: chr(b) in "0123456789abcdefABCDEF",
+       why="after the size only ';' + extension (BWS before ';' needs a ';'); '5;' has no "
+           "extension name")
+family("chunk-size-prefix-every-byte", "9112 7.1",
+       lambda ch: chunked(ch + b"5\r\nhello\r\n0\r\n\r\n"),
+       lambda b: [400], skip=lambda b: chr(b) in "0123456789abcdefABCDEF")
+family("chunk-data-end-every-byte", "9112 7.1",
+       lambda ch: chunked(b"5\r\nhello" + ch + b"\r\n0\r\n\r\n"),
+       lambda b: [400])
+family("rl-version-every-byte", "9112 2.3",
+       lambda ch: req(b"GET / HTTP/1." + ch),
+       lambda b: [200] if 0x30 <= b <= 0x39 else [400])
+
+# ---- 13. Byte-at-a-time and split deliveries (same outcome for every segmentation).
 case("bytewise-chunked-ext-trailer", "9112 7.1", chunked(
      b"5;a=\"b\"\r\nhello\r\n3\r\nabc\r\n0\r\nX: y\r\n\r\n"), [200, 200], mode="bytewise")
 case("bytewise-cl-post", "9112 6.2", post(b"Content-Length: 5", body=b"hello") + SENT,
@@ -942,11 +984,35 @@ def check(c, statuses, problems, ex):
 
 
 def flat(send):
+    if send and isinstance(send, list) and isinstance(send[0], tuple):  # a family
+        return b"(%d requests, e.g.) " % len(send) + send[0][1]
     return b"".join(p for p in (send if isinstance(send, list) else [send])
                     if not isinstance(p, int))
 
 
+def ranges(labels):
+    """["0x80", "0x81", "0x82", "0x90"] -> ["0x80-0x82", "0x90"]."""
+    out, nums = [], [int(x, 16) for x in labels]
+    i = 0
+    while i < len(nums):
+        j = i
+        while j + 1 < len(nums) and nums[j + 1] == nums[j] + 1:
+            j += 1
+        out.append(labels[i] if i == j else "%s-%s" % (labels[i], labels[j]))
+        i = j + 1
+    return out
+
+
 def run_case(port, c):
+    if c.mode == "family":
+        # c.send: (label, bytes, expect) members, each on its own connection.
+        by_error = {}  # the same error for many bytes is reported once, with the bytes
+        for label, data, expect in c.send:
+            member = Case(c.name, c.rfc, data, expect, shut=c.shut)
+            for e in check(member, *run_once(port, member, [data])):
+                by_error.setdefault(e, []).append(label)
+        return ["%s: %s" % (" ".join(ranges(labels)), e) for e, labels in by_error.items()], \
+            len(c.send)
     steps = c.send if isinstance(c.send, list) else [c.send]
     if c.mode == "once":
         return check(c, *run_once(port, c, steps)), 1
