@@ -101,6 +101,14 @@ case("get-close", "9112 3", req(), [200])
 case("get-keepalive-then-close", "9112 9.3", req(close=False) + SENT, [200, 200])
 case("pipelined-3", "9112 9.3.2", req(close=False) * 2 + SENT, [200, 200, 200])
 case("pipelined-100", "9112 9.3.2", req(close=False) * 99 + SENT, [200] * 100)
+case("pipelined-1000", "9112 9.3.2", req(close=False) * 999 + SENT, [200] * 1000)
+case("pipelined-then-half-close", "9112 9.6", req(close=False) * 3, [200] * 3, shut=True,
+     why="a client's FIN after complete requests: every one of them is still answered")
+case("many-tiny-chunks", "9112 7.1", chunked(b"1\r\nx\r\n" * 20000 + b"0\r\n\r\n"),
+     [200, 200])
+case("cl-no-space", "9110 5.5", post(b"Content-Length:5", body=b"hello") + SENT, [200, 200])
+case("host-upper-trailing-dot", "3986 3.2.2", req(b"GET / HTTP/1.1", b"Host: A.B.", host=False),
+     [200])
 case("http10-closes-by-default", "9112 9.3", b"GET / HTTP/1.0\r\n\r\n", [200])
 case("http10-no-second-response", "9112 9.3",
      b"GET / HTTP/1.0\r\n\r\n" + SENT, [200],
@@ -1060,7 +1068,8 @@ def main(argv):
                 if server.proc.poll() is not None:
                     break
             elif verbose:
-                print("ok   %-40s %s%s" % (c.name, c.got[0], " (reset)" if c.got[1] else ""))
+                got = getattr(c, "got", ("(%d members)" % len(c.send), False))
+                print("ok   %-40s %s%s" % (c.name, got[0], " (reset)" if got[1] else ""))
     finally:
         server.stop()
     # A sanitizer build (--config=asan/tsan/ubsan) reports on the server's stderr.
