@@ -4,6 +4,7 @@
 #include <sys/ioctl.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstring>
 #include <ctime>
@@ -179,8 +180,20 @@ void add_connection_options(std::string_view value, ConnectionOptions& out) {
   }
 }
 
-// CR, LF or NUL anywhere in `s` (they would end or corrupt an output header line).
+constexpr std::array<bool, 256> kBadOutputByte = [] {
+  std::array<bool, 256> t{};
+  t['\r'] = t['\n'] = t['\0'] = true;
+  return t;
+}();
+
+// CR, LF or NUL anywhere in `s` (they would end or corrupt an output header line). Most
+// names and values are short: a table lookup per byte; long ones eight bytes at a time.
 bool bad_header_byte(std::string_view s) {
+  if (s.size() < 24) {
+    bool bad = false;
+    for (char c : s) bad |= kBadOutputByte[static_cast<unsigned char>(c)];
+    return bad;
+  }
   std::uint64_t hits = 0;
   std::size_t i = 0;
   for (; i + 8 <= s.size(); i += 8) {
@@ -1010,17 +1023,19 @@ void HTTP1ServerConnection::abandon() {
 Future<void> HTTP1ServerConnection::server_request_loop(std::shared_ptr<HTTP1ServerConnection> self) {
   std::string buffered;
   bool detached = false;
+  // One message exchange at a time; its storage lives in this frame (no allocation per
+  // request), each exchange still gets a freshly constructed HTTP1Connection.
+  std::optional<HTTP1Connection> conn;
   try {
     for (;;) {
       if (self->delegate_ == nullptr || self->stream_->closed()) break;
       if (self->draining_ && buffered.empty() && !self->input_pending()) break;
-      auto conn = std::make_unique<HTTP1Connection>(self->stream_, false, self->params_,
-                                                    self->context_, std::move(buffered));
+      conn.emplace(self->stream_, false, self->params_, self->context_, std::move(buffered));
       buffered.clear();
       if (self->draining_) conn->set_close_after_response();
       std::unique_ptr<HTTPMessageDelegate> request_delegate =
-          self->delegate_->start_request(self.get(), conn.get());
-      self->current_ = conn.get();
+          self->delegate_->start_request(self.get(), &*conn);
+      self->current_ = &*conn;
       const bool keep_going = co_await conn->read_response(request_delegate.get());
       self->current_ = nullptr;
       request_delegate.reset();
@@ -1030,11 +1045,13 @@ Future<void> HTTP1ServerConnection::server_request_loop(std::shared_ptr<HTTP1Ser
       }
       if (!keep_going) break;
       buffered = conn->take_buffered();
+      conn.reset();
     }
   } catch (const StreamClosedError&) {
   } catch (...) {
     TORNADO_LOG_EXCEPTION(log::gen_log(), "Uncaught exception in HTTP server connection");
   }
+  conn.reset();
   self->current_ = nullptr;
   if (detached) {
     self->stream_.reset();
