@@ -311,7 +311,8 @@ void HTTP1Connection::disarm_timer() {
 
 void HTTP1Connection::clear_callbacks() {
   close_callback_ = nullptr;
-  if (stream_) stream_->set_close_callback(nullptr);
+  if (stream_callback_set_ && stream_) stream_->set_close_callback(nullptr);
+  stream_callback_set_ = false;
 }
 
 void HTTP1Connection::mark_exchange_done() {
@@ -767,6 +768,7 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
       stream_->set_close_callback([this, alive] {
         if (!alive.expired() && *alive.lock()) on_connection_close();
       });
+      stream_callback_set_ = true;
       finish_future_.emplace();
       co_await *finish_future_;
     }

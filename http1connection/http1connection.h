@@ -186,6 +186,7 @@ class HTTP1Connection : public httputil::HTTPConnection {
   bool exchange_done_ = false;
   std::optional<Future<void>> finish_future_;
   std::function<void()> close_callback_;
+  bool stream_callback_set_ = false;  // our close callback is on the stream
   std::optional<ioloop::TimeoutHandle> timer_;
   ioloop::IOLoop* loop_;
   // Lets callbacks that may outlive the connection see that it is gone; made on first use

@@ -295,6 +295,7 @@ void IOLoop::remove_handler(int fd) {
   handlers_.erase(it);
   // The fd may already be closed; that removed it from epoll anyway.
   ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  if (entry.get() == running_handler_) retired_handler_ = std::move(entry);  // still running
   entry.reset();  // may run destructors that re-enter the loop; the map is consistent
 }
 
@@ -402,16 +403,20 @@ void IOLoop::run_once() {
     auto it = handlers_.find(fd);
     // Removed (or removed and re-added) by an earlier handler of this batch: skip.
     if (it == handlers_.end() || it->second->generation != generation) continue;
-    std::shared_ptr<HandlerEntry> entry = it->second;  // survives remove_handler inside
+    // A handler that removes itself stays alive until it returns (remove_handler parks
+    // it in retired_handler_): no reference count traffic per event.
+    running_handler_ = it->second.get();
     const std::uint32_t ready = events[i].events & (READ | WRITE | ERROR);
     try {
-      entry->handler(fd, ready);
+      running_handler_->handler(fd, ready);
     } catch (...) {
       try {
         handle_callback_exception(std::current_exception());
       } catch (...) {
       }
     }
+    running_handler_ = nullptr;
+    retired_handler_.reset();
     // What this event made ready (typically the coroutine waiting on the read) runs
     // now, while its data is hot in the cache and before the next connection's event,
     // as nginx handles each event to the end. Order is kept: callbacks queued earlier

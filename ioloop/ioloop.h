@@ -241,6 +241,9 @@ class IOLoop : public concurrent::Scheduler {
   std::vector<Callback> running_callbacks_;
 
   absl::flat_hash_map<int, std::shared_ptr<HandlerEntry>> handlers_;
+  // The handler running now, and that handler if it removed itself (freed after it returns).
+  HandlerEntry* running_handler_ = nullptr;
+  std::shared_ptr<HandlerEntry> retired_handler_;
   std::uint32_t handler_generation_ = 0;
 
   std::vector<HeapEntry> heap_;
