@@ -510,7 +510,10 @@ std::size_t IOStream::write_to_fd(const iovec* iov, int iovcnt, IOResult& result
   msg.msg_iov = const_cast<iovec*>(iov);
   msg.msg_iovlen = static_cast<std::size_t>(iovcnt);
   for (;;) {
-    const ssize_t w = ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+    // One buffer (a whole response, usually): send() skips sendmsg's msghdr and iovec
+    // import. MSG_NOSIGNAL either way: a closed peer is an error, not SIGPIPE.
+    const ssize_t w = iovcnt == 1 ? ::send(fd_, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL)
+                                  : ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
     if (w >= 0) return static_cast<std::size_t>(w);
     if (errno == EINTR) continue;
     if (util::errno_would_block(errno)) {
