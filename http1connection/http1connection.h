@@ -80,10 +80,12 @@ class HTTPInputErrorWithStatus : public httputil::HTTPInputError {
 // stream (HTTP1ServerConnection does that), or to whoever detach()es the stream.
 class HTTP1Connection : public httputil::HTTPConnection {
  public:
-  // `buffered`: bytes already read from `stream` that precede anything still in it.
+  // `buffered`: bytes already read from `stream` that precede anything still in it; the
+  // first `buffered_pos` of them are consumed already (so a pipelined rest is handed
+  // over without copying it).
   HTTP1Connection(std::shared_ptr<iostream::IOStream> stream, bool is_client,
                   HTTP1ConnectionParameters params = {}, httputil::RequestContext context = {},
-                  std::string buffered = {});
+                  std::string buffered = {}, std::size_t buffered_pos = 0);
   ~HTTP1Connection() override;
   HTTP1Connection(const HTTP1Connection&) = delete;
   HTTP1Connection& operator=(const HTTP1Connection&) = delete;
@@ -105,6 +107,9 @@ class HTTP1Connection : public httputil::HTTPConnection {
   std::shared_ptr<iostream::IOStream> detach();
   // Bytes read from the stream but not consumed by this message; empties the buffer.
   std::string take_buffered();
+  // The same without copying: the whole buffer, and in *pos where the unconsumed bytes
+  // start (for the next HTTP1Connection's constructor).
+  std::string take_buffer(std::size_t* pos);
   // Per-message overrides (Tornado's set_body_timeout / set_max_body_size).
   void set_body_timeout(double seconds) { params_.body_timeout = seconds; }
   void set_max_body_size(std::size_t n) { params_.max_body_size = n; }

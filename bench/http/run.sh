@@ -132,6 +132,7 @@ for ((round = 0; round < rounds; round++)); do
     start "$s"
     for sc in "${scenarios[@]}"; do
       read -r r p < <(wrk_run "$sc" "$server_port")
+      echo "round $((round + 1)) $s $sc: $r req/s, p99 $p ms"  # every measurement, for the record
       rps[$s,$sc]=$(awk -v a="${rps[$s,$sc]:-0}" -v b="$r" -v n="$rounds" 'BEGIN { print a + b / n }')
       p99[$s,$sc]=$(awk -v a="${p99[$s,$sc]:-0}" -v b="$p" -v n="$rounds" 'BEGIN { print a + b / n }')
     done
