@@ -603,13 +603,11 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
         if (!got_bytes) {
           got_bytes = true;
           idle_ = false;
-          if (params_.header_timeout) {
-            // An idle timer of the same length goes on as the header timer (the common
-            // HTTPServer case: one timer per request).
-            if (!timer_ || (timer_is_idle && params_.idle_timeout != params_.header_timeout)) {
-              arm_timer(*params_.header_timeout);
-            }
-          } else {
+          // An idle timer of the same length goes on as the header timer (the common
+          // HTTPServer case); otherwise the header timer is armed once we have to wait for
+          // more bytes, so a header block already buffered (pipelining) needs no timer.
+          if (!params_.header_timeout ||
+              (timer_is_idle && params_.idle_timeout != params_.header_timeout)) {
             disarm_timer();
           }
           timer_is_idle = false;
@@ -642,6 +640,7 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
         close();
         throw StreamClosedError();
       }
+      if (got_bytes && params_.header_timeout && !timer_) arm_timer(*params_.header_timeout);
       std::string data = co_await stream_->read_bytes(read_size_, true);
       append_read(std::move(data));
       ++reads;
