@@ -108,7 +108,7 @@ to_ms() {  # wrk latency "850.00us" / "1.23ms" / "1.02s" -> milliseconds
     else { sub(/s$/, "", v); print v * 1000 } }'
 }
 
-declare -A rps p99
+declare -A rps p99 p99sum p99n
 scenarios=(c64 c1000 pipe16)
 wrk_run() {  # scenario port -> "rps p99ms"
   local args=(-t1 -d"${seconds}s" --latency --timeout 10s)
@@ -134,7 +134,13 @@ for ((round = 0; round < rounds; round++)); do
       read -r r p < <(wrk_run "$sc" "$server_port")
       echo "round $((round + 1)) $s $sc: $r req/s, p99 $p ms"  # every measurement, for the record
       rps[$s,$sc]=$(awk -v a="${rps[$s,$sc]:-0}" -v b="$r" -v n="$rounds" 'BEGIN { print a + b / n }')
-      p99[$s,$sc]=$(awk -v a="${p99[$s,$sc]:-0}" -v b="$p" -v n="$rounds" 'BEGIN { print a + b / n }')
+      # wrk's histogram stays empty when a pipelined batch rarely completes in time (its
+      # p99 then reads 0): such a round is no measurement and is left out of the mean.
+      if awk -v b="$p" 'BEGIN { exit !(b > 0) }'; then
+        p99sum[$s,$sc]=$(awk -v a="${p99sum[$s,$sc]:-0}" -v b="$p" 'BEGIN { print a + b }')
+        p99n[$s,$sc]=$((${p99n[$s,$sc]:-0} + 1))
+        p99[$s,$sc]=$(awk -v a="${p99sum[$s,$sc]}" -v n="${p99n[$s,$sc]}" 'BEGIN { print a / n }')
+      fi
     done
     stop_server
   done
@@ -156,9 +162,8 @@ echo "|---|---:|---:|---:|---:|---:|---:|"
 for s in "${servers[@]}"; do
   row="| $(label "$s") |"
   for sc in "${scenarios[@]}"; do
-    # wrk's histogram stays empty when a pipelined batch rarely completes in time (seen
-    # with Python Tornado): its p99 then reads 0, which is no measurement.
-    row+=" $(awk -v a="${rps[$s,$sc]}" 'BEGIN { printf "%.0f", a }') | $(awk -v a="${p99[$s,$sc]}" 'BEGIN { if (a > 0) printf "%.2f", a; else printf "n/a" }') |"
+    # p99: mean of the rounds that had one (n/a if none did, as for Python Tornado).
+    row+=" $(awk -v a="${rps[$s,$sc]}" 'BEGIN { printf "%.0f", a }') | $(awk -v a="${p99[$s,$sc]:-0}" 'BEGIN { if (a > 0) printf "%.2f", a; else printf "n/a" }') |"
   done
   echo "$row"
 done
