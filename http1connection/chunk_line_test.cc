@@ -12,17 +12,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-
-// Counts every operator new, to show the success path does not allocate.
-std::atomic<long> g_allocations{0};
-
-void* operator new(std::size_t n) {
-  ++g_allocations;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "testing/allocation_counter.h"
 
 namespace tornado::http1connection {
 namespace {
@@ -266,12 +256,12 @@ TEST(ChunkLineTest, MegabyteInputsAreLinear) {
 
 TEST(ChunkLineTest, NoAllocationOnSuccess) {
   const std::string line = "1a ; name = \"quoted \\\" value\" ; b=c";
-  const long before = g_allocations.load();
+  const long before = tornado::testing::allocation_count();
   auto r = parse_chunk_size_line(line);
   EXPECT_TRUE(r.ok());
-  EXPECT_EQ(g_allocations.load(), before);
+  EXPECT_EQ(tornado::testing::allocation_count(), before);
   EXPECT_FALSE(parse_chunk_size_line("5 ").ok());  // the counter works
-  EXPECT_GT(g_allocations.load(), before);
+  EXPECT_GT(tornado::testing::allocation_count(), before);
 }
 
 }  // namespace

@@ -12,17 +12,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-
-// Counts every operator new, to show the success path does not allocate.
-std::atomic<long> g_allocations{0};
-
-void* operator new(std::size_t n) {
-  ++g_allocations;
-  if (void* p = std::malloc(n ? n : 1)) return p;
-  throw std::bad_alloc();
-}
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "testing/allocation_counter.h"
 
 namespace tornado::httputil {
 namespace {
@@ -408,16 +398,16 @@ TEST(RequestTargetTest, MegabyteInputsAreLinear) {
 
 TEST(RequestTargetTest, NoAllocationOnSuccess) {
   const std::string long_target = "/" + std::string(4096, 'a') + "?" + std::string(4096, 'b');
-  const long before = g_allocations.load();
+  const long before = tornado::testing::allocation_count();
   EXPECT_TRUE(validate_request_target("GET", long_target).ok());
   EXPECT_TRUE(validate_request_target("GET", "http://[2001:db8::1]:8080/x?y").ok());
   EXPECT_TRUE(validate_request_target("CONNECT", "example.com:443").ok());
   EXPECT_TRUE(validate_request_target("OPTIONS", "*").ok());
   EXPECT_TRUE(is_valid_host_header("[::ffff:192.0.2.1]:80"));
   EXPECT_TRUE(is_valid_host_header("example.com:8080"));
-  EXPECT_EQ(g_allocations.load(), before);
+  EXPECT_EQ(tornado::testing::allocation_count(), before);
   EXPECT_FALSE(validate_request_target("GET", "/#").ok());  // the counter works
-  EXPECT_GT(g_allocations.load(), before);
+  EXPECT_GT(tornado::testing::allocation_count(), before);
 }
 
 }  // namespace
