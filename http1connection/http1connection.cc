@@ -4,7 +4,6 @@
 #include <sys/ioctl.h>
 
 #include <algorithm>
-#include <array>
 #include <bit>
 #include <cstring>
 #include <ctime>
@@ -204,30 +203,8 @@ void add_connection_options(std::string_view value, ConnectionOptions& out) {
   }
 }
 
-constexpr std::array<bool, 256> kBadOutputByte = [] {
-  std::array<bool, 256> t{};
-  t['\r'] = t['\n'] = t['\0'] = true;
-  return t;
-}();
-
-// CR, LF or NUL anywhere in `s` (they would end or corrupt an output header line). Most
-// names and values are short: a table lookup per byte; long ones eight bytes at a time.
-bool bad_header_byte(std::string_view s) {
-  if (s.size() < 24) {
-    bool bad = false;
-    for (char c : s) bad |= kBadOutputByte[static_cast<unsigned char>(c)];
-    return bad;
-  }
-  std::uint64_t hits = 0;
-  std::size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    const std::uint64_t w = load8(s.data() + i);
-    hits |= bytes_equal(w, '\r') | bytes_equal(w, '\n') | bytes_equal(w, 0);
-  }
-  bool bad = hits != 0;
-  for (; i < s.size(); ++i) bad |= s[i] == '\r' || s[i] == '\n' || s[i] == '\0';
-  return bad;
-}
+// CR, LF or NUL anywhere in `s` (they would end or corrupt an output line).
+bool bad_header_byte(std::string_view s) { return count_cr_lf_nul(s) != 0; }
 
 void retrieve_quietly(Future<void> f) {
   f.add_done_callback([](Future<void> done) {

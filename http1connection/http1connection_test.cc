@@ -87,11 +87,23 @@ class EchoRequest : public HTTPMessageDelegate {
       }
       return;
     }
+    if (p == "/bigheader") {  // a valid 6,000-byte field passes the output check
+      (void)conn_->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"},
+                                 HTTPHeaders{{"X-Big", std::string(6000, 'v')},
+                                             {"Content-Length", "2"}},
+                                 "ok");
+      conn_->finish();
+      return;
+    }
     if (p == "/inject") {
-      // CR, LF or NUL at every offset of a field name or value is refused before anything
-      // is written; the body reports how many of the 108 attempts were refused.
+      // CR, LF or NUL at every offset of a field name or value (and deep into long ones:
+      // the check counts 16 bytes at a time in runs of 255) is refused before anything is
+      // written; the body reports how many of the 132 attempts were refused.
+      std::vector<int> pads;
+      for (int pad = 0; pad < 18; ++pad) pads.push_back(pad);
+      for (int pad : {4079, 4080, 4081, 5000}) pads.push_back(pad);
       int refused = 0;
-      for (int pad = 0; pad < 18; ++pad) {
+      for (int pad : pads) {
         for (char bad : {'\r', '\n', '\0'}) {
           const std::string text = std::string(pad, 'x') + bad + "y";
           for (bool in_name : {true, false}) {
@@ -385,7 +397,12 @@ ASYNC_TEST_F(HTTP1ConnectionTest, HeaderInjectionRefusedAtEveryOffset) {
   std::string r = co_await http_exchange(server.port(),
                                          "GET /inject HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(http_status_of(r), 200) << r;
-  EXPECT_EQ(http_body_of(r), "108");
+  EXPECT_EQ(http_body_of(r), "132");
+  r = co_await http_exchange(server.port(),
+                             "GET /bigheader HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+  EXPECT_EQ(http_status_of(r), 200);
+  EXPECT_NE(r.find("X-Big: " + std::string(6000, 'v') + "\r\n"), std::string::npos);
+  EXPECT_EQ(http_body_of(r), "ok");
 }
 
 // The CR/LF pairing check reads eight bytes at a time: a bare CR or LF at every offset
