@@ -136,27 +136,44 @@ std::uint64_t bytes_equal(std::uint64_t w, unsigned char c) {
 }
 
 // How many CR, LF and NUL bytes `s` holds, sixteen bytes at a time (GCC vector
-// extensions: SSE2 on x86-64, plain code elsewhere).
+// extensions: SSE2 on x86-64, plain code elsewhere); the last partial block is copied
+// into a filler block, so short strings take one vector step too.
 std::size_t count_cr_lf_nul(std::string_view s) {
   using Bytes16 = unsigned char __attribute__((vector_size(16)));
-  std::size_t total = 0;
-  std::size_t i = 0;
-  while (i + 16 <= s.size()) {
-    Bytes16 counts = {};  // per lane; at most 255 rounds before they are summed
-    for (int round = 0; round < 255 && i + 16 <= s.size(); ++round, i += 16) {
-      Bytes16 v;
-      std::memcpy(&v, s.data() + i, sizeof v);
-      counts -= reinterpret_cast<Bytes16>((v == '\r') | (v == '\n') | (v == 0));  // -1 per hit
-    }
+  const auto hits = [](const char* p) {  // 0xff in each lane holding CR, LF or NUL
+    Bytes16 v;
+    std::memcpy(&v, p, sizeof v);
+    return reinterpret_cast<Bytes16>((v == '\r') | (v == '\n') | (v == 0));
+  };
+  const auto lane_sum = [](Bytes16 counts) {
     std::uint64_t halves[2];
     std::memcpy(halves, &counts, sizeof halves);
+    std::size_t sum = 0;
     for (std::uint64_t h : halves) {
       h = (h & 0x00ff00ff00ff00ffULL) + ((h >> 8) & 0x00ff00ff00ff00ffULL);  // 4 x 16 bits
-      total += (h * 0x0001000100010001ULL) >> 48;
+      sum += (h * 0x0001000100010001ULL) >> 48;
+    }
+    return sum;
+  };
+  std::size_t total = 0;
+  Bytes16 counts = {};  // per lane, summed before a lane can pass 255
+  int rounds = 0;
+  std::size_t i = 0;
+  for (; i + 16 <= s.size(); i += 16) {
+    counts -= hits(s.data() + i);  // a hit is -1: subtracting counts it
+    if (++rounds == 255) {
+      total += lane_sum(counts);
+      counts = Bytes16{};
+      rounds = 0;
     }
   }
-  for (; i < s.size(); ++i) total += s[i] == '\r' || s[i] == '\n' || s[i] == '\0';
-  return total;
+  if (i < s.size()) {
+    char last[16];
+    std::memset(last, 'x', sizeof last);  // filler: none of the three
+    std::memcpy(last, s.data() + i, s.size() - i);
+    counts -= hits(last);
+  }
+  return total + lane_sum(counts);
 }
 
 // RFC 9112 2.2, server side: in the header section CR and LF occur only as CRLF. A
