@@ -131,12 +131,6 @@ std::string_view py_strip(std::string_view s) {
   return s;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return absl::ascii_tolower(x) == absl::ascii_tolower(y);
-         });
-}
-
 }  // namespace internal
 
 HeaderValue parse_header_value(std::string_view line) {

@@ -7,9 +7,12 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "httputil/httputil.h"
+#include "httputil/internal.h"
 
 namespace tornado::httputil {
 namespace {
+
+using internal::iequals;
 
 constexpr std::array<bool, 256> make_tchar_table() {
   std::array<bool, 256> t{};
@@ -75,13 +78,6 @@ std::string_view strip_ows(std::string_view s) {
   return s;
 }
 
-// absl::EqualsIgnoreCase takes Debian's absl::string_view, not std::string_view.
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return absl::ascii_tolower(x) == absl::ascii_tolower(y);
-         });
-}
 
 bool is_http1_version(std::string_view v) {
   return v.size() == 8 && v.substr(0, 7) == "HTTP/1." && absl::ascii_isdigit(v[7]);

@@ -1,4 +1,5 @@
 #include "httputil/request_target.h"
+#include "httputil/internal.h"
 
 #include <arpa/inet.h>
 
@@ -10,6 +11,8 @@
 
 namespace tornado::httputil {
 namespace {
+
+using internal::iequals;
 
 // Character classes of RFC 3986, one table of bit flags.
 enum : std::uint8_t {
@@ -172,16 +175,6 @@ HostError check_host_port(std::string_view s, bool allow_comma, bool* host_empty
     if (*port_value < 1000000) *port_value = *port_value * 10 + (s[i] - '0');
   }
   return HostError::kNone;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 absl::Status check_authority_form(std::string_view t) {
