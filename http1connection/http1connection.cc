@@ -924,8 +924,20 @@ Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
     f.set_exception(StreamClosedError());
     return f;
   }
-  pending_write_ = stream_->write(std::move(out));
+  send(std::move(out));
   return *pending_write_;
+}
+
+void HTTP1Connection::send(std::string data) {
+  // The next request is already here (pipelining): hold this response in the stream so
+  // that the responses to one batch of requests leave in one system call. Bounded, so
+  // a client that pipelines many large responses still gets them as they come.
+  constexpr std::size_t kMaxHeldBytes = 64 * 1024;
+  pending_write_held_ = !is_client_ && read_finished_ && !disconnect_on_finish_ &&
+                        pos_ < buf_.size() &&
+                        stream_->write_buffer_size() + data.size() <= kMaxHeldBytes;
+  pending_write_ = pending_write_held_ ? stream_->write_batched(std::move(data))
+                                       : stream_->write(std::move(data));
 }
 
 std::string HTTP1Connection::format_chunk(std::string chunk) {
@@ -961,7 +973,7 @@ Future<void> HTTP1Connection::write(std::string chunk) {
     return f;
   }
   if (data.empty()) return pending_write_ ? *pending_write_ : ready_future();
-  pending_write_ = stream_->write(std::move(data));
+  send(std::move(data));
   return *pending_write_;
 }
 
@@ -974,14 +986,20 @@ void HTTP1Connection::finish() {
         str_cat("Tried to write ", missing, " bytes less than Content-Length"));
   }
   if (chunking_output_ && stream_ && !stream_->closed()) {
-    pending_write_ = stream_->write("0\r\n\r\n");
+    send("0\r\n\r\n");
   }
   write_finished_ = true;
   // A response finished before its request was read: the rest of the request cannot be
   // told from the next one (Tornado does the same).
   if (!is_client_ && !read_finished_) disconnect_on_finish_ = true;
-  if (!pending_write_ || pending_write_->done()) {
-    if (pending_write_) (void)pending_write_->exception();
+  if (!pending_write_ || pending_write_->done() || pending_write_held_) {
+    // A held write is as good as written for the exchange (the stream sends it before
+    // it waits or closes); its outcome is not this response's to report.
+    if (pending_write_ && pending_write_->done()) {
+      (void)pending_write_->exception();
+    } else if (pending_write_) {
+      retrieve_quietly(*pending_write_);
+    }
     finish_request();
   } else {
     const std::weak_ptr<bool> alive = alive_token();

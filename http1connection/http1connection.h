@@ -158,6 +158,8 @@ class HTTP1Connection : public httputil::HTTPConnection {
   std::weak_ptr<bool> alive_token();
   void clear_callbacks();
   std::string format_chunk(std::string chunk);
+  // Hands `data` to the stream and keeps the future in pending_write_.
+  void send(std::string data);
   std::size_t max_body_size() const;
   bool can_keep_alive(bool http11, std::string_view method, bool close_option,
                       bool keep_alive_option, bool has_content_length, bool chunked) const;
@@ -186,6 +188,7 @@ class HTTP1Connection : public httputil::HTTPConnection {
   std::unique_ptr<util::GzipDecompressor> decompressor_;
   std::uint64_t decompressed_ = 0;
   std::optional<Future<void>> pending_write_;
+  bool pending_write_held_ = false;  // pending_write_ went to IOStream::write_batched
   // The exchange is over (response finished or connection closed). read_message waits
   // for that on finish_future_, made only when it gets there first.
   bool exchange_done_ = false;

@@ -256,6 +256,43 @@ ASYNC_TEST_F(HTTP1ConnectionTest, PipelinedRequestsAnsweredInOrder) {
   EXPECT_EQ(server.started, 3);
 }
 
+// Counts write_to_fd calls (each one send/sendmsg).
+class CountingIOStream : public IOStream {
+ public:
+  using IOStream::IOStream;
+  int writes = 0;
+
+ protected:
+  std::size_t write_to_fd(const iovec* iov, int iovcnt, IOResult& result) override {
+    ++writes;
+    return IOStream::write_to_fd(iov, iovcnt, result);
+  }
+};
+
+// The responses to a batch of pipelined requests that arrived together leave in one
+// system call (IOStream::write_batched), in order (nginx: one writev per response).
+ASYNC_TEST_F(HTTP1ConnectionTest, PipelinedResponsesLeaveInOneWrite) {
+  EchoServer server;
+  auto listeners = netutil::bind_sockets(0, "127.0.0.1", AF_INET);
+  auto client = testing::plain_client(SocketAddress::local_of(listeners[0]).port());
+  int fd = -1;
+  while (fd < 0) fd = ::accept4(listeners[0], nullptr, nullptr, SOCK_CLOEXEC);
+  ::close(listeners[0]);
+  auto stream = std::make_shared<CountingIOStream>(fd);
+  auto conn = std::make_shared<HTTP1ServerConnection>(stream);
+  server.conns_.push_back(conn);
+  std::string batch;
+  for (int i = 0; i < 8; ++i) batch += "GET /" + std::to_string(i) + " HTTP/1.1\r\nHost: x\r\n\r\n";
+  co_await client->write(batch);  // one write: on loopback it arrives as one recv
+  conn->start_serving(&server);
+  for (int i = 0; i < 8; ++i) {
+    std::string r = co_await read_http_response(client.get());
+    EXPECT_EQ(http_body_of(r), "GET /" + std::to_string(i) + " ");
+  }
+  EXPECT_EQ(stream->writes, 1);
+  EXPECT_EQ(server.started, 9);  // the eight, and the one now waiting for a request
+}
+
 struct FramingCase {
   const char* name;
   std::string request;
@@ -938,6 +975,38 @@ ASYNC_TEST_F(HTTP1ConnectionTest, DetachHandsOverStreamAndBufferedBytes) {
   std::string got = co_await client->read_bytes(9);
   EXPECT_EQ(got, "raw reply");
   detached->close();
+}
+
+// A held response does not wait for the next pipelined request's answer: here the
+// second handler answers only after the client has read the first response.
+ASYNC_TEST_F(HTTP1ConnectionTest, HeldResponseLeavesWhileNextRequestIsPending) {
+  HTTP1Connection* slow = nullptr;
+  int requests = 0;
+  custom::Server server([&](HTTP1Connection* conn) {
+    auto d = std::make_unique<custom::Delegate>();
+    const int n = ++requests;
+    d->on_finish = [&, conn, n] {
+      if (n == 2) {
+        slow = conn;
+        return;
+      }
+      (void)conn->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"},
+                                HTTPHeaders{{"Content-Length", "5"}}, "first");
+      conn->finish();
+    };
+    return d;
+  });
+  auto client = testing::plain_client(server.port());
+  co_await client->write(
+      "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string r = co_await read_http_response(client.get());
+  EXPECT_EQ(http_body_of(r), "first");
+  CO_ASSERT_TRUE(slow != nullptr);
+  (void)slow->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"},
+                            HTTPHeaders{{"Content-Length", "6"}}, "second");
+  slow->finish();
+  r = co_await read_http_response(client.get());
+  EXPECT_EQ(http_body_of(r), "second");
 }
 
 // An application answering later hears of a client that went away (set_close_callback),

@@ -271,6 +271,9 @@ void BaseIOStream::try_inline_read() {
     update_io_state();
     return;
   }
+  // About to wait for the peer, which may be waiting for what is held.
+  flush_held_writes();
+  if (closed_) return;
   update_io_state();
 }
 
@@ -327,16 +330,15 @@ void BaseIOStream::handle_read() {
   if (!closed_) try_finish_read();
 }
 
-Future<void> BaseIOStream::write(std::string data) {
-  Future<void> f;
+bool BaseIOStream::enqueue_write(std::string data, Future<void>& f) {
   if (closed_) {
     f.set_exception(StreamClosedError(error_));
-    return f;
+    return false;
   }
   if (options_.max_write_buffer_size != 0 &&
       write_buffer_size_ + data.size() > options_.max_write_buffer_size) {
     f.set_exception(StreamBufferFullError("Reached maximum write buffer size"));
-    return f;
+    return false;
   }
   if (!data.empty()) {
     total_write_index_ += data.size();
@@ -344,6 +346,13 @@ Future<void> BaseIOStream::write(std::string data) {
     write_buffer_.push_back(std::move(data));
   }
   write_futures_.emplace_back(total_write_index_, f);
+  return true;
+}
+
+Future<void> BaseIOStream::write(std::string data) {
+  Future<void> f;
+  if (!enqueue_write(std::move(data), f)) return f;
+  write_held_ = false;
   if (can_write_now()) {
     handle_write();
     if (closed_) return f;
@@ -352,8 +361,34 @@ Future<void> BaseIOStream::write(std::string data) {
   return f;
 }
 
+Future<void> BaseIOStream::write_batched(std::string data) {
+  Future<void> f;
+  if (!enqueue_write(std::move(data), f)) return f;
+  write_held_ = true;
+  if (!flush_scheduled_) {
+    flush_scheduled_ = true;
+    loop_->add_callback([this, alive = std::weak_ptr<bool>(alive_)] {
+      if (alive.expired()) return;
+      flush_scheduled_ = false;
+      flush_held_writes();
+    });
+  }
+  return f;
+}
+
+void BaseIOStream::flush_held_writes() {
+  if (!write_held_ || closed_) return;
+  write_held_ = false;
+  if (can_write_now()) {
+    handle_write();
+    if (closed_) return;
+  }
+  update_io_state();
+}
+
 void BaseIOStream::handle_write() {
   if (!can_write_now()) return;
+  write_held_ = false;
   while (write_buffer_size_ > 0) {
     iovec iov[64];
     int n = 0;
@@ -404,6 +439,12 @@ void BaseIOStream::set_close_callback(std::function<void()> callback) {
 
 void BaseIOStream::close(std::exception_ptr error) {
   if (closed_) return;
+  // Held bytes were accepted as written: give them to the kernel first (a write error
+  // closes the stream on the way).
+  if (write_held_ && !error) {
+    flush_held_writes();
+    if (closed_) return;
+  }
   if (error) error_ = error;
   if (read_kind_ == ReadKind::kUntilClose && !error_) {
     finish_read(read_buffer_.size());
@@ -453,7 +494,7 @@ void BaseIOStream::signal_closed() {
 std::uint32_t BaseIOStream::desired_state() const {
   std::uint32_t s = 0;
   if (reading()) s |= IOLoop::READ;
-  if (writing()) s |= IOLoop::WRITE;
+  if (writing() && !write_held_) s |= IOLoop::WRITE;
   // Idle: listen for reads anyway to notice the peer closing (Tornado does the same).
   if (s == 0 && read_buffer_.empty()) s |= IOLoop::READ;
   return s;

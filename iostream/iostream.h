@@ -133,6 +133,11 @@ class BaseIOStream {
   // earlier writes) reached the kernel. Fails with StreamClosedError if the stream is
   // or becomes closed first, StreamBufferFullError beyond max_write_buffer_size.
   Future<void> write(std::string data);
+  // Like write(), but the bytes wait in the write buffer so that several small writes
+  // leave in one system call (responses to pipelined HTTP requests). Held bytes go out
+  // with the next write(), before the stream waits for input, on close(), and at the
+  // latest from a loop callback queued here. Completion and errors as write().
+  Future<void> write_batched(std::string data);
 
   // Called (on the loop) once when the stream closes, after pending futures fail.
   void set_close_callback(std::function<void()> callback);
@@ -144,6 +149,8 @@ class BaseIOStream {
   // True while a read is pending / data waits to be written.
   bool reading() const { return read_kind_ != ReadKind::kNone; }
   bool writing() const { return write_buffer_size_ > 0; }
+  // Bytes queued and not yet written.
+  std::size_t write_buffer_size() const { return write_buffer_size_; }
   // TCP_NODELAY for sockets (a no-op for others).
   virtual void set_nodelay(bool value) {}
 
@@ -182,6 +189,7 @@ class BaseIOStream {
   std::uint32_t state_ = 0;
   bool handler_added_ = false;
   ioloop::IOLoop* loop_;
+  // Expires with the stream: loop callbacks queued by it check this first.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   void run_streaming_checks();
   void try_inline_read();
@@ -203,6 +211,9 @@ class BaseIOStream {
   // The last read_from_fd() was short (and short_read_drains()): nothing to read until
   // the loop reports READ again, so reads do not try the fd inline meanwhile.
   bool fd_drained_ = false;
+  // write_batched() bytes wait in write_buffer_ (no WRITE interest, no send yet).
+  bool write_held_ = false;
+  bool flush_scheduled_ = false;
 
  private:
   enum class ReadKind { kNone, kBytes, kUntil, kRegex, kInto, kUntilClose };
@@ -215,6 +226,10 @@ class BaseIOStream {
   void finish_read(std::size_t pos);
   void check_max_bytes(std::size_t scanned);
   void signal_closed();
+  // Queues data and its future; false (the future failed) if the stream cannot take it.
+  bool enqueue_write(std::string data, Future<void>& f);
+  // Writes held bytes now, as write() would have.
+  void flush_held_writes();
 
   std::function<void()> close_callback_;
   ReadKind read_kind_ = ReadKind::kNone;

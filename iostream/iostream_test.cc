@@ -2,6 +2,7 @@
 #include "iostream/iostream.h"
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -328,14 +329,20 @@ ASYNC_TEST_F(IOStreamTest, LinearManySmallMessages) {
   CO_ASSERT_EQ(got, all.size());
 }
 
-// Counts read_from_fd calls (each one recv) and those that found nothing (EAGAIN).
+// Counts read_from_fd calls (each one recv), those that found nothing (EAGAIN), and
+// write_to_fd calls (each one send/sendmsg).
 class CountingIOStream : public IOStream {
  public:
   using IOStream::IOStream;
   int reads = 0;
   int would_block = 0;
+  int writes = 0;
 
  protected:
+  std::size_t write_to_fd(const iovec* iov, int iovcnt, IOResult& result) override {
+    ++writes;
+    return IOStream::write_to_fd(iov, iovcnt, result);
+  }
   std::size_t read_from_fd(char* buf, std::size_t n, IOResult& result) override {
     ++reads;
     const std::size_t got = IOStream::read_from_fd(buf, n, result);
@@ -371,6 +378,65 @@ ASYNC_TEST_F(IOStreamTest, ShortReadIsNotRetriedInline) {
   // One recv per message, plus the very first read (nothing sent yet: EAGAIN).
   EXPECT_EQ(server.reads, kMessages + 1);
   EXPECT_EQ(server.would_block, 1);
+}
+
+// Bytes in the socket's receive queue (what the peer sent so far and we did not read).
+int queued_bytes(int fd) {
+  int n = -1;
+  EXPECT_EQ(::ioctl(fd, FIONREAD, &n), 0);
+  return n;
+}
+
+// write_batched holds its bytes; the next write() sends everything in one system call,
+// in order, and every future completes.
+ASYNC_TEST_F(IOStreamTest, BatchedWritesLeaveWithTheNextWrite) {
+  auto [s, c] = tcp_pair();
+  CountingIOStream server(s);
+  Future<void> a = server.write_batched("one,");
+  Future<void> b = server.write_batched("two,");
+  EXPECT_TRUE(server.writing());
+  EXPECT_FALSE(a.done());
+  EXPECT_EQ(queued_bytes(c), 0);
+  EXPECT_EQ(server.writes, 0);
+  Future<void> last = server.write("three");
+  EXPECT_EQ(server.writes, 1);
+  EXPECT_FALSE(server.writing());
+  co_await a;
+  co_await b;
+  co_await last;
+  IOStream client(c);
+  CO_ASSERT_EQ(co_await client.read_bytes(13), "one,two,three");
+}
+
+// Nobody writes again: the loop callback queued by write_batched sends the bytes.
+ASYNC_TEST_F(IOStreamTest, BatchedWritesLeaveWithoutAnotherWrite) {
+  auto [s, c] = tcp_pair();
+  CountingIOStream server(s);
+  IOStream client(c);
+  Future<void> a = server.write_batched("held");
+  Future<void> b = server.write_batched(" bytes");
+  EXPECT_EQ(queued_bytes(c), 0);
+  CO_ASSERT_EQ(co_await client.read_bytes(10), "held bytes");
+  co_await a;
+  co_await b;
+  EXPECT_EQ(server.writes, 1);
+}
+
+// A read that has to wait for the peer sends held bytes first (the peer may be waiting
+// for them), and close() gives them to the kernel before the fd closes.
+ASYNC_TEST_F(IOStreamTest, BatchedWritesLeaveBeforeWaitingAndOnClose) {
+  auto [s, c] = tcp_pair();
+  CountingIOStream server(s);
+  IOStream client(c);
+  (void)server.write_batched("question?");
+  Future<std::string> answer = server.read_bytes(1);
+  EXPECT_EQ(queued_bytes(c), 9);
+  CO_ASSERT_EQ(co_await client.read_bytes(9), "question?");
+  co_await client.write("!");
+  CO_ASSERT_EQ(co_await answer, "!");
+  (void)server.write_batched("bye");
+  server.close();
+  CO_ASSERT_EQ(co_await client.read_until_close(), "bye");
 }
 
 // A line arriving in pieces: one recv per piece, no retry after each (Tornado's loop
