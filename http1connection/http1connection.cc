@@ -2,6 +2,7 @@
 #include "http1connection/http1connection.h"
 
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <bit>
@@ -557,6 +558,31 @@ Future<void> HTTP1Connection::write_error_response(int status) {
   }
 }
 
+Future<void> HTTP1Connection::drain_before_close() {
+  // Closing a socket with unread input makes the kernel send RST, and a RST can destroy
+  // the error response before the client reads it (a client still sending a body always
+  // lost its 400/413 this way). As nginx's lingering close: stop writing, read and drop
+  // what the client still sends until it closes, 5 s pass without data, or 30 s in all.
+  constexpr double kLingerIdle = 5.0;
+  constexpr double kLingerTotal = 30.0;
+  constexpr std::size_t kLingerChunk = 64 * 1024;
+  if (!stream_ || stream_->closed()) co_return;
+  // TLS: the write side stays open for the library's close_notify; the client closes
+  // after the response's `Connection: close` anyway.
+  if (dynamic_cast<iostream::SSLIOStream*>(stream_.get()) == nullptr) {
+    ::shutdown(stream_->fileno(), SHUT_WR);
+  }
+  const double give_up = loop_->time() + kLingerTotal;
+  try {
+    for (double left = kLingerTotal; left > 0; left = give_up - loop_->time()) {
+      arm_timer(std::min(kLingerIdle, left));
+      (void)co_await stream_->read_bytes(kLingerChunk, true);
+    }
+  } catch (const StreamClosedError&) {
+  }
+  disarm_timer();
+}
+
 Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
   bool need_delegate_close = false;
   int error_status = 0;
@@ -818,7 +844,10 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
   disarm_timer();
   idle_ = false;
   if (error_status != 0) {
-    if (!is_client_) co_await write_error_response(error_status);
+    if (!is_client_) {
+      co_await write_error_response(error_status);
+      co_await drain_before_close();
+    }
     close();
     result = false;
   }

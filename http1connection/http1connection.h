@@ -158,6 +158,9 @@ class HTTP1Connection : public httputil::HTTPConnection {
   std::weak_ptr<bool> alive_token();
   void clear_callbacks();
   std::string format_chunk(std::string chunk);
+  // Server side, after an error response: reads and drops input until the client closes
+  // (bounded in time), so that closing does not reset the connection under the response.
+  Future<void> drain_before_close();
   // Hands `data` to the stream and keeps the future in pending_write_.
   void send(std::string data);
   std::size_t max_body_size() const;

@@ -293,6 +293,22 @@ ASYNC_TEST_F(HTTP1ConnectionTest, PipelinedResponsesLeaveInOneWrite) {
   EXPECT_EQ(server.started, 9);  // the eight, and the one now waiting for a request
 }
 
+// An error response survives a client that is still sending: the server stops writing
+// and drains input until the client closes, instead of closing with unread input (the
+// kernel then resets the connection and the client loses the 400; it did every time).
+ASYNC_TEST_F(HTTP1ConnectionTest, ErrorResponseSurvivesUnreadInput) {
+  EchoServer server;
+  for (int i = 0; i < 5; ++i) {
+    auto client = testing::plain_client(server.port());
+    const std::string head =
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 300000\r\nX: \x01\r\n\r\n";
+    auto sent = client->write(head + std::string(200000, 'b'));
+    std::string r = co_await client->read_until_close();
+    EXPECT_EQ(http_status_of(r), 400) << r;
+    co_await sent;
+  }
+}
+
 struct FramingCase {
   const char* name;
   std::string request;

@@ -26,6 +26,8 @@ Conventions of the table:
     same everywhere: a bare LF ending the request line, a field line, the header
     section, a chunk line or a trailer gets 400 (an LF-tolerant front end and a
     CRLF-only back end otherwise disagree on where the header section ends).
+  - Every case fails on a connection reset: a reset can destroy responses the client has
+    not read yet, so a server closing after an error must first drain the input.
   - Debatable cases list their accepted alternatives and say why next to the case.
 Only the Python standard library is used.
 """
@@ -747,6 +749,14 @@ case("limit-many-fields-431", "design / 6585 5",
 case("limit-header-unterminated", "design / 6585 5",
      b"GET / HTTP/1.1\r\nHost: a\r\nX: " + b"v" * 70000, [431])
 
+case("error-while-body-still-coming", "9112 9.6 (close with unread data resets)",
+     post(b"Content-Length: 300000", b"X: \x01", body=b"b" * 200000), [400],
+     why="the client is still sending when the 400 is decided: closing with its bytes "
+         "unread makes the kernel reset the connection and the 400 is lost; the server "
+         "must stop writing and read until the client closes (lingering close)")
+case("413-while-body-still-coming", "9110 15.5.14 / 9112 9.6",
+     post(b"Content-Length: 200000000", body=b"b" * 200000), [413])
+
 # ---- 12. Every byte value at one place of a line, as one case per place (a family: the
 # failure lists the offending bytes).
 PCHAR_ETC = set(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~"
@@ -992,6 +1002,8 @@ def check(c, statuses, problems, ex):
             statuses, " or ".join(str(list(a)) for a in accepted)))
     if not ex.closed:
         errors.append("connection left open (no close within %.0f s)" % IDLE_TIMEOUT)
+    if ex.reset:
+        errors.append("connection reset (a reset can destroy responses not yet read)")
     return errors
 
 
