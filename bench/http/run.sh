@@ -3,7 +3,10 @@
 # world, nginx (`return 200`, one worker) and h2o (one thread), in one run. Each server is
 # pinned to core 0 and wrk to core 1. Measures requests/s and p99 latency at 64 and 1,000
 # connections and pipelined (depth 16, 64 connections); servers run in a rotated order
-# each round and the table shows the mean over rounds.
+# each round and the table shows the mean over rounds. Also the server's CPU time per
+# request (user + system, all its processes) and how busy wrk's core was: where wrk uses
+# its whole core, requests/s is the client's limit and the server's CPU per request
+# says more.
 #
 # usage: bench/http/run.sh                  (as root: installs nginx, h2o, wrk and
 #                                            python3-tornado when missing)
@@ -20,6 +23,7 @@ need=()
 command -v nginx >/dev/null || need+=(nginx)
 command -v h2o >/dev/null || need+=(h2o)
 command -v wrk >/dev/null || need+=(wrk)
+[[ -x /usr/bin/time ]] || need+=(time)
 /usr/bin/python3 -c 'import tornado' 2>/dev/null || need+=(python3-tornado)
 if ((${#need[@]})); then
   if ((EUID != 0)); then
@@ -108,9 +112,18 @@ to_ms() {  # wrk latency "850.00us" / "1.23ms" / "1.02s" -> milliseconds
     else { sub(/s$/, "", v); print v * 1000 } }'
 }
 
-declare -A rps p99 p99sum p99n
+# CPU clock ticks (user + system) of process $1 and its children (nginx's worker).
+cpu_ticks() {
+  local pid total=0 t
+  for pid in "$1" $(pgrep -P "$1"); do
+    t=$(awk '{ print $14 + $15 }' "/proc/$pid/stat" 2>/dev/null) && total=$((total + t))
+  done
+  echo "$total"
+}
+
+declare -A rps p99 p99sum p99n cpu
 scenarios=(c64 c1000 pipe16)
-wrk_run() {  # scenario port -> "rps p99ms"
+wrk_run() {  # scenario port -> "rps p99ms requests wrk_cpu_percent"
   local args=(-t1 -d"${seconds}s" --latency --timeout 10s)
   case $1 in
     c64) args+=(-c64) ;;
@@ -118,12 +131,14 @@ wrk_run() {  # scenario port -> "rps p99ms"
     pipe16) args+=(-c64 -s "$here/pipeline.lua") ;;
   esac
   local out
-  out=$(taskset -c 1 wrk "${args[@]}" "http://127.0.0.1:$2/")
+  out=$(/usr/bin/time -f "wrk-cpu %e %U %S" taskset -c 1 wrk "${args[@]}" "http://127.0.0.1:$2/" 2>&1)
   if grep -q "Non-2xx\|Socket errors" <<<"$out"; then
     echo "wrk reported errors for $1:" >&2
     grep "Non-2xx\|Socket errors" <<<"$out" >&2
   fi
-  echo "$(awk '/^Requests\/sec/ { print $2 }' <<<"$out") $(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")"
+  echo "$(awk '/^Requests\/sec/ { print $2 }' <<<"$out") $(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")" \
+    "$(awk '/requests in/ { print $1 }' <<<"$out")" \
+    "$(awk '$1 == "wrk-cpu" { printf "%.0f", ($3 + $4) * 100 / $2 }' <<<"$out")"
 }
 
 for ((round = 0; round < rounds; round++)); do
@@ -131,8 +146,14 @@ for ((round = 0; round < rounds; round++)); do
     s=${servers[$(((i + round) % ${#servers[@]}))]}
     start "$s"
     for sc in "${scenarios[@]}"; do
-      read -r r p < <(wrk_run "$sc" "$server_port")
-      echo "round $((round + 1)) $s $sc: $r req/s, p99 $p ms"  # every measurement, for the record
+      t0=$(cpu_ticks "$server_pid")
+      read -r r p n client < <(wrk_run "$sc" "$server_port")
+      us=$(awk -v t=$(($(cpu_ticks "$server_pid") - t0)) -v n="$n" -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { printf "%.2f", t * 1e6 / hz / n }')
+      # every measurement, for the record
+      echo "round $((round + 1)) $s $sc: $r req/s, p99 $p ms, server CPU $us us/request," \
+        "wrk's core ${client}% busy"
+      cpu[$s,$sc]=$(awk -v a="${cpu[$s,$sc]:-0}" -v b="$us" -v n="$rounds" 'BEGIN { print a + b / n }')
       rps[$s,$sc]=$(awk -v a="${rps[$s,$sc]:-0}" -v b="$r" -v n="$rounds" 'BEGIN { print a + b / n }')
       # wrk's histogram stays empty when a pipelined batch rarely completes in time (its
       # p99 then reads 0): such a round is no measurement and is left out of the mean.
@@ -157,13 +178,13 @@ label() {
 echo "$(nproc) cores, $(date -u +%Y-%m-%d), servers on core 0, wrk -t1 on core 1," \
   "${seconds} s per measurement, mean of $rounds rotated rounds"
 echo
-echo "| server | req/s 64 conns | p99 ms | req/s 1000 conns | p99 ms | req/s pipelined 16 | p99 ms |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
+echo "| server | req/s 64 conns | p99 ms | CPU us/req | req/s 1000 conns | p99 ms | CPU us/req | req/s pipelined 16 | p99 ms | CPU us/req |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for s in "${servers[@]}"; do
   row="| $(label "$s") |"
   for sc in "${scenarios[@]}"; do
     # p99: mean of the rounds that had one (n/a if none did, as for Python Tornado).
-    row+=" $(awk -v a="${rps[$s,$sc]}" 'BEGIN { printf "%.0f", a }') | $(awk -v a="${p99[$s,$sc]:-0}" 'BEGIN { if (a > 0) printf "%.2f", a; else printf "n/a" }') |"
+    row+=" $(awk -v a="${rps[$s,$sc]}" 'BEGIN { printf "%.0f", a }') | $(awk -v a="${p99[$s,$sc]:-0}" 'BEGIN { if (a > 0) printf "%.2f", a; else printf "n/a" }') | $(awk -v a="${cpu[$s,$sc]}" 'BEGIN { printf "%.2f", a }') |"
   done
   echo "$row"
 done
