@@ -566,13 +566,14 @@ Future<void> HTTP1Connection::drain_before_close() {
   constexpr double kLingerIdle = 5.0;
   constexpr double kLingerTotal = 30.0;
   constexpr std::size_t kLingerChunk = 64 * 1024;
-  if (!stream_ || stream_->closed()) co_return;
+  if (!stream_ || stream_->closed() || stream_->reading()) co_return;
   // TLS: the write side stays open for the library's close_notify; the client closes
   // after the response's `Connection: close` anyway.
   if (dynamic_cast<iostream::SSLIOStream*>(stream_.get()) == nullptr) {
     ::shutdown(stream_->fileno(), SHUT_WR);
   }
   const double give_up = loop_->time() + kLingerTotal;
+  lingering_ = true;
   try {
     for (double left = kLingerTotal; left > 0; left = give_up - loop_->time()) {
       arm_timer(std::min(kLingerIdle, left));
@@ -580,6 +581,7 @@ Future<void> HTTP1Connection::drain_before_close() {
     }
   } catch (const StreamClosedError&) {
   }
+  lingering_ = false;
   disarm_timer();
 }
 
@@ -1085,7 +1087,9 @@ void HTTP1ServerConnection::close_when_idle() {
   if (current_ == nullptr) return;
   // Idle: waiting for a request with nothing received. A read that already completed
   // (its coroutine not yet resumed) leaves the stream not reading: that data is served.
-  if (current_->idle() && stream_ && stream_->reading() && !input_pending()) {
+  // Lingering after an error response: that response is out, nothing is left to serve.
+  if (current_->lingering() ||
+      (current_->idle() && stream_ && stream_->reading() && !input_pending())) {
     stream_->close();
   } else {
     current_->set_close_after_response();

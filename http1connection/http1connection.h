@@ -133,6 +133,8 @@ class HTTP1Connection : public httputil::HTTPConnection {
   // True while waiting for the first byte of a message with nothing buffered (the
   // connection can be closed without losing a request).
   bool idle() const { return idle_; }
+  // True while draining input after an error response (nothing left to lose).
+  bool lingering() const { return lingering_; }
   // True once write_headers ran.
   bool response_started() const { return response_started_; }
   const std::shared_ptr<iostream::IOStream>& stream() const { return stream_; }
@@ -187,6 +189,7 @@ class HTTP1Connection : public httputil::HTTPConnection {
   bool read_finished_ = false;
   bool write_finished_ = false;
   bool idle_ = false;
+  bool lingering_ = false;
   std::uint64_t body_received_ = 0;
   std::unique_ptr<util::GzipDecompressor> decompressor_;
   std::uint64_t decompressed_ = 0;

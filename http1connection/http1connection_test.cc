@@ -309,6 +309,31 @@ ASYNC_TEST_F(HTTP1ConnectionTest, ErrorResponseSurvivesUnreadInput) {
   }
 }
 
+// A graceful stop does not wait out a lingering close: the error response is out.
+ASYNC_TEST_F(HTTP1ConnectionTest, CloseWhenIdleEndsLingering) {
+  EchoServer server;
+  // A raw socket: the client must stay open after the server's FIN (an IOStream closes
+  // itself at EOF, which would end the server's drain on its own).
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const auto addr = SocketAddress::local_of(server.sockets().at(0));
+  CO_ASSERT_EQ(::connect(fd, addr.sockaddr_ptr(), addr.length), 0);
+  const std::string bad = "GET / HTTP/1.1\r\nHost: x\r\nX: \x01\r\n\r\n";
+  CO_ASSERT_EQ(::send(fd, bad.data(), bad.size(), 0), static_cast<ssize_t>(bad.size()));
+  std::string r;
+  for (;;) {  // until the server's FIN (it shut its write side and drains)
+    char buf[512];
+    const ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n == 0) break;
+    if (n > 0) r.append(buf, static_cast<std::size_t>(n));
+    co_await gen::moment;
+  }
+  EXPECT_EQ(http_status_of(r), 400) << r;
+  EXPECT_EQ(server.closed, 0);  // still draining: the client has not closed
+  server.conns_.at(0)->close_when_idle();
+  while (server.closed == 0) co_await gen::moment;
+  ::close(fd);
+}
+
 struct FramingCase {
   const char* name;
   std::string request;
