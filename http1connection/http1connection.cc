@@ -845,20 +845,20 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
   }
   disarm_timer();
   idle_ = false;
-  if (error_status != 0) {
-    if (!is_client_) {
-      co_await write_error_response(error_status);
-      co_await drain_before_close();
-    }
-    close();
-    result = false;
-  }
+  if (error_status != 0 && !is_client_) co_await write_error_response(error_status);
   if (need_delegate_close) {
     try {
       delegate->on_connection_close();
     } catch (...) {
       TORNADO_LOG_EXCEPTION(log::app_log(), "Uncaught exception in on_connection_close");
     }
+  }
+  if (error_status != 0) {
+    // The delegate has heard of the close already: it (and what it points to) may be
+    // gone by the time a lingering close ends.
+    if (!is_client_) co_await drain_before_close();
+    close();
+    result = false;
   }
   clear_callbacks();
   co_return result;
