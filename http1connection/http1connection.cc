@@ -2,6 +2,9 @@
 #include "http1connection/http1connection.h"
 
 #include <sys/ioctl.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <algorithm>
 #include <bit>
@@ -58,10 +61,6 @@ void append_piece(std::string& out, I v) {
   out.append(p, static_cast<std::size_t>(end - p));
 }
 template <typename... A>
-void str_append(std::string* out, const A&... a) {
-  (append_piece(*out, a), ...);
-}
-template <typename... A>
 std::string str_cat(const A&... a) {
   std::string out;
   (append_piece(out, a), ...);
@@ -86,16 +85,49 @@ bool iequals(std::string_view a, std::string_view b) {
   throw HTTPInputErrorWithStatus(status, what);
 }
 
-// httputil::format_timestamp of now, formatted once per second per thread.
-std::string_view cached_date() {
+// "Date: <httputil::format_timestamp of now>\r\n", formatted once per second per thread.
+std::string_view cached_date_line() {
   thread_local std::time_t cached_sec = -1;
   thread_local std::string formatted;
   const std::time_t now = std::time(nullptr);
   if (now != cached_sec) {
-    formatted = httputil::format_timestamp(std::chrono::system_clock::from_time_t(now));
+    formatted = "Date: " +
+                httputil::format_timestamp(std::chrono::system_clock::from_time_t(now)) + "\r\n";
     cached_sec = now;
   }
   return formatted;
+}
+
+// `v` in decimal, in `buf`; three digits (every status code) without a loop.
+std::string_view format_int(int v, char (&buf)[24]) {
+  if (v >= 100 && v <= 999) {
+    buf[0] = static_cast<char>('0' + v / 100);
+    buf[1] = static_cast<char>('0' + v / 10 % 10);
+    buf[2] = static_cast<char>('0' + v % 10);
+    return std::string_view(buf, 3);
+  }
+  char* end = buf + sizeof(buf);
+  char* p = end;
+  const bool negative = v < 0;
+  auto u = negative ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
+  do {
+    *--p = static_cast<char>('0' + u % 10);
+    u /= 10;
+  } while (u != 0);
+  if (negative) *--p = '-';
+  return std::string_view(p, static_cast<std::size_t>(end - p));
+}
+
+// Chunk framing: at most 16 hex digits and two CRLFs.
+constexpr std::size_t kMaxChunkFraming = 20;
+
+// "<size in hex>\r\n<chunk>\r\n" (chunk not empty).
+void append_chunk_framed(std::string& out, std::string_view chunk) {
+  char hex[24];
+  const int n = std::snprintf(hex, sizeof(hex), "%zx\r\n", chunk.size());
+  out.append(hex, static_cast<std::size_t>(n));
+  out += chunk;
+  out += "\r\n";
 }
 
 // Digits only, at most 18 of them (no sign, no whitespace, no overflow).
@@ -136,16 +168,29 @@ std::uint64_t bytes_equal(std::uint64_t w, unsigned char c) {
 }
 
 // How many CR, LF and NUL bytes `s` holds, sixteen bytes at a time (GCC vector
-// extensions: SSE2 on x86-64, plain code elsewhere); the last partial block is copied
-// into a filler block, so short strings take one vector step too.
+// extensions: SSE2 on x86-64, plain code elsewhere). Short strings (a reason phrase, a
+// method) are counted byte by byte; a longer one ends with one load of its last sixteen
+// bytes, masked to the lanes not yet counted.
 std::size_t count_cr_lf_nul(std::string_view s) {
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  if (n < 16) {
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < n; ++i) count += p[i] == '\r' || p[i] == '\n' || p[i] == 0;
+    return count;
+  }
   using Bytes16 = unsigned char __attribute__((vector_size(16)));
-  const auto hits = [](const char* p) {  // 0xff in each lane holding CR, LF or NUL
+  const auto hits = [](const char* q) {  // 0xff in each lane holding CR, LF or NUL
     Bytes16 v;
-    std::memcpy(&v, p, sizeof v);
+    std::memcpy(&v, q, sizeof v);
     return reinterpret_cast<Bytes16>((v == '\r') | (v == '\n') | (v == 0));
   };
-  const auto lane_sum = [](Bytes16 counts) {
+  const auto lane_sum = [](Bytes16 counts) -> std::size_t {
+#if defined(__SSE2__)
+    const __m128i sums = _mm_sad_epu8(reinterpret_cast<__m128i>(counts), _mm_setzero_si128());
+    return static_cast<std::size_t>(_mm_cvtsi128_si64(sums) +
+                                    _mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
+#else
     std::uint64_t halves[2];
     std::memcpy(halves, &counts, sizeof halves);
     std::size_t sum = 0;
@@ -154,24 +199,28 @@ std::size_t count_cr_lf_nul(std::string_view s) {
       sum += (h * 0x0001000100010001ULL) >> 48;
     }
     return sum;
+#endif
   };
+  // kTailMask + k: 0 in the first 16 - k lanes, 0xff in the last k.
+  alignas(16) static constexpr unsigned char kTailMask[32] = {
+      0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
   std::size_t total = 0;
   Bytes16 counts = {};  // per lane, summed before a lane can pass 255
   int rounds = 0;
   std::size_t i = 0;
-  for (; i + 16 <= s.size(); i += 16) {
-    counts -= hits(s.data() + i);  // a hit is -1: subtracting counts it
+  for (; i + 16 <= n; i += 16) {
+    counts -= hits(p + i);  // a hit is -1: subtracting counts it
     if (++rounds == 255) {
       total += lane_sum(counts);
       counts = Bytes16{};
       rounds = 0;
     }
   }
-  if (i < s.size()) {
-    char last[16];
-    std::memset(last, 'x', sizeof last);  // filler: none of the three
-    std::memcpy(last, s.data() + i, s.size() - i);
-    counts -= hits(last);
+  if (i < n) {  // the last n - i bytes, as the top lanes of the last sixteen
+    Bytes16 mask;
+    std::memcpy(&mask, kTailMask + (n - i), sizeof mask);
+    counts -= hits(p + n - 16) & mask;
   }
   return total + lane_sum(counts);
 }
@@ -837,11 +886,11 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
 
 Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
                                             const HTTPHeaders& headers, std::string chunk) {
-  std::string out;
+  // The header section is sized first, then copied into place piece by piece (no
+  // capacity checks, one memcpy per piece); the body is appended after it.
+  std::string_view line[5];  // the start line's pieces
+  char code_digits[24];
   std::size_t fields_size = 0;
-  for (const auto& [name, value] : headers.get_all()) fields_size += name.size() + value.size() + 4;
-  // Start line, fields, what we add (Date, Connection, Transfer-Encoding), the body.
-  out.reserve(160 + fields_size + chunk.size());
   bool add_connection_close = false;
   bool add_keep_alive = false;
   bool has_date = false;
@@ -855,7 +904,11 @@ Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
     chunking_output_ = (rs->method == "POST"sv || rs->method == "PUT"sv || rs->method == "PATCH"sv) &&
                        !headers.contains("Content-Length") &&
                        !headers.contains("Transfer-Encoding");
-    str_append(&out, rs->method, " ", rs->path, " HTTP/1.1\r\n");
+    for (const auto& [name, value] : headers.get_all()) fields_size += name.size() + value.size() + 4;
+    line[0] = rs->method;
+    line[1] = " "sv;
+    line[2] = rs->path;
+    line[3] = " HTTP/1.1\r\n"sv;
     expected_content_remaining_.reset();
   } else {
     const auto* rs = std::get_if<ResponseStartLine>(&start_line);
@@ -867,6 +920,7 @@ Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
     const std::string* content_length = nullptr;
     bool has_te = false, has_connection = false;
     for (const auto& [name, value] : headers.get_all()) {
+      fields_size += name.size() + value.size() + 4;
       if (name == "Content-Length"sv) {
         content_length = &value;
       } else if (name == "Transfer-Encoding"sv) {
@@ -892,7 +946,11 @@ Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
       disconnect_on_finish_ = true;
       add_keep_alive = false;
     }
-    str_append(&out, "HTTP/1.1 ", code, " ", rs->reason, "\r\n");
+    line[0] = "HTTP/1.1 "sv;
+    line[1] = format_int(code, code_digits);
+    line[2] = " "sv;
+    line[3] = rs->reason;
+    line[4] = "\r\n"sv;
     if (request_method_ == "HEAD"sv || bodyless) {
       expected_content_remaining_ = 0;
     } else if (content_length != nullptr) {
@@ -903,22 +961,52 @@ Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
       expected_content_remaining_.reset();
     }
   }
-  const std::size_t fields_begin = out.size();
-  for (const auto& [name, value] : headers.get_all()) str_append(&out, name, ": ", value, "\r\n");
+  // What we add after the application's fields.
+  const std::string_view te_line = chunking_output_ ? "Transfer-Encoding: chunked\r\n"sv : ""sv;
+  const std::string_view close_line = add_connection_close ? "Connection: close\r\n"sv : ""sv;
+  const std::string_view keep_alive_line =
+      add_keep_alive ? "Connection: Keep-Alive\r\n"sv : ""sv;
+  const std::string_view date_line =
+      !is_client_ && params_.date_header && !has_date ? cached_date_line() : ""sv;
+  std::size_t header_size = fields_size + te_line.size() + close_line.size() +
+                            keep_alive_line.size() + date_line.size() + 2;
+  for (std::string_view piece : line) header_size += piece.size();
+
+  std::string out;
+  out.reserve(header_size + (chunk.empty() ? 0 : chunk.size() + kMaxChunkFraming));
+  out.resize(header_size);
+  char* p = out.data();
+  const auto put = [&p](std::string_view s) {
+    std::memcpy(p, s.data(), s.size());
+    p += s.size();
+  };
+  for (std::string_view piece : line) put(piece);
+  const char* const fields_begin = p;
+  for (const auto& [name, value] : headers.get_all()) {
+    put(name);
+    put(": "sv);
+    put(value);
+    put("\r\n"sv);
+  }
   // A CR, LF or NUL in a name or value would end or corrupt its line: the formatted fields
   // hold exactly one CR and one LF each, and no NUL (one vector pass, not one per string).
-  if (count_cr_lf_nul(std::string_view(out).substr(fields_begin)) != 2 * headers.size()) {
+  if (count_cr_lf_nul(std::string_view(fields_begin, static_cast<std::size_t>(p - fields_begin))) !=
+      2 * headers.size()) {
     throw HTTPOutputError("Newline in header");
   }
-  if (chunking_output_) out += "Transfer-Encoding: chunked\r\n";
-  if (add_connection_close) out += "Connection: close\r\n";
-  if (add_keep_alive) out += "Connection: Keep-Alive\r\n";
-  if (!is_client_ && params_.date_header && !has_date) {
-    str_append(&out, "Date: ", cached_date(), "\r\n");
-  }
-  out += "\r\n";
+  put(te_line);
+  put(close_line);
+  put(keep_alive_line);
+  put(date_line);
+  put("\r\n"sv);
   response_started_ = true;
-  if (!chunk.empty()) out += format_chunk(std::move(chunk));
+  if (!chunk.empty() && admit_chunk(chunk.size())) {
+    if (chunking_output_) {
+      append_chunk_framed(out, chunk);
+    } else {
+      out += chunk;
+    }
+  }
   if (!stream_ || stream_->closed()) {
     Future<void> f;
     f.set_exception(StreamClosedError());
@@ -928,26 +1016,27 @@ Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
   return *pending_write_;
 }
 
-std::string HTTP1Connection::format_chunk(std::string chunk) {
+bool HTTP1Connection::admit_chunk(std::size_t size) {
   // A response to HEAD has no body: what the application writes is dropped (as nginx
   // does; Tornado raises, which turned `write_headers(status, headers, body)` for GET and
   // HEAD alike into a closed connection without a response).
-  if (!is_client_ && request_method_ == "HEAD"sv) return {};
+  if (!is_client_ && request_method_ == "HEAD"sv) return false;
   if (expected_content_remaining_) {
-    if (chunk.size() > *expected_content_remaining_) {
+    if (size > *expected_content_remaining_) {
       if (stream_) stream_->close();
       throw HTTPOutputError("Tried to write more data than Content-Length");
     }
-    *expected_content_remaining_ -= chunk.size();
+    *expected_content_remaining_ -= size;
   }
+  return true;
+}
+
+std::string HTTP1Connection::format_chunk(std::string chunk) {
+  if (!admit_chunk(chunk.size())) return {};
   if (chunking_output_ && !chunk.empty()) {
-    char hex[24];
-    const int n = std::snprintf(hex, sizeof(hex), "%zx\r\n", chunk.size());
     std::string out;
-    out.reserve(static_cast<std::size_t>(n) + chunk.size() + 2);
-    out.append(hex, static_cast<std::size_t>(n));
-    out += chunk;
-    out += "\r\n";
+    out.reserve(chunk.size() + kMaxChunkFraming);
+    append_chunk_framed(out, chunk);
     return out;
   }
   return chunk;

@@ -157,6 +157,9 @@ class HTTP1Connection : public httputil::HTTPConnection {
   void mark_exchange_done();
   std::weak_ptr<bool> alive_token();
   void clear_callbacks();
+  // Checks a body chunk against HEAD (dropped: false) and Content-Length (throws past it)
+  // and counts it.
+  bool admit_chunk(std::size_t size);
   std::string format_chunk(std::string chunk);
   std::size_t max_body_size() const;
   bool can_keep_alive(bool http11, std::string_view method, bool close_option,
