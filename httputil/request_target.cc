@@ -26,6 +26,7 @@ enum : std::uint8_t {
   // would refuse real browsers (`?ids[]=1`, `?filter[a]=1`); they cannot change framing.
   kBrowserPath = 32,
   kBrowserQuery = 64,
+  kRegName = 128,  // a reg-name byte but "%": unreserved / sub-delims without ","
 };
 
 constexpr std::array<std::uint8_t, 256> make_classes() {
@@ -39,6 +40,9 @@ constexpr std::array<std::uint8_t, 256> make_classes() {
   for (char c : std::string_view("!$&'()*+,;=")) t[static_cast<unsigned char>(c)] |= kSubDelim;
   for (char c : std::string_view("[]|^")) t[static_cast<unsigned char>(c)] |= kBrowserPath | kBrowserQuery;
   for (char c : std::string_view("{}`\\")) t[static_cast<unsigned char>(c)] |= kBrowserQuery;
+  for (int c = 0; c < 256; ++c) {
+    if ((t[c] & (kUnreserved | kSubDelim)) != 0 && c != ',') t[c] |= kRegName;
+  }
   return t;
 }
 constexpr std::array<std::uint8_t, 256> kClasses = make_classes();
@@ -273,6 +277,19 @@ absl::Status validate_request_target(std::string_view method, std::string_view t
 }
 
 bool is_valid_host_header(std::string_view value) {
+  // The common Host ("name" or "name:port") in one table lookup per byte; an IP literal
+  // or a "%" takes the full grammar below.
+  const char* p = value.data();
+  const char* const end = p + value.size();
+  if (p == end || *p != '[') {
+    while (p != end && (kClasses[static_cast<unsigned char>(*p)] & kRegName) != 0) ++p;
+    if (p == end) return true;
+    if (*p == ':') {
+      for (++p; p != end && (kClasses[static_cast<unsigned char>(*p)] & kDigit) != 0;) ++p;
+      return p == end;
+    }
+    if (*p != '%') return false;
+  }
   bool host_empty = true;
   std::size_t port_digits = 0;
   std::uint32_t port = 0;
