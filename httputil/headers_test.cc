@@ -68,6 +68,21 @@ TEST(HTTPServerRequestTest, FromStartLine) {
   EXPECT_EQ(req.full_url(), "http://Example.COM:8080/p/q?a=1&a=2&b=");
 }
 
+TEST(HTTPServerRequestTest, HostFromHeaders) {
+  const RequestStartLine sl{"GET", "/", "HTTP/1.1"};
+  HTTPServerRequest none(sl, HTTPHeaders{{"X", "y"}});
+  EXPECT_EQ(none.host, "127.0.0.1");
+  EXPECT_EQ(none.host_name, "127.0.0.1");
+  // Two Host fields are joined as headers.get does (HTTP1Connection refuses them).
+  HTTPServerRequest two(sl, HTTPHeaders{{"host", "A:1"}, {"X", "y"}, {"HOST", "b"}});
+  EXPECT_EQ(two.host, "A:1,b");
+  EXPECT_EQ(two.host_name, "a:1,b");
+  HTTPServerRequest out_of_range(sl, HTTPHeaders{{"Host", "H:65536"}});
+  EXPECT_EQ(out_of_range.host_name, "h:65536");
+  HTTPServerRequest v6(sl, HTTPHeaders{{"Host", "[::1]:80"}});
+  EXPECT_EQ(v6.host_name, "[::1]");
+}
+
 
 // Tornado's HTTPHeadersTest, where it applies. test_multi_line and
 // test_malformed_continuation: obs-fold is rejected (RFC 9112 5.2 allows that).

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "escape/url.h"
 #include "httputil/httputil.h"
+#include "httputil/internal.h"
 
 namespace tornado::httputil {
 
@@ -29,16 +30,16 @@ namespace {
 // netloc's host and port when it ends in ":<1 to 5 digits>" after a host ("::1" and
 // "[::1]" end in something that is not a port). The port may be above 65535.
 std::optional<std::pair<std::string_view, int>> split_port(std::string_view netloc) {
-  const std::size_t colon = netloc.rfind(':');
-  if (colon == std::string_view::npos || colon == 0 || netloc[colon - 1] == ':') return std::nullopt;
-  const std::string_view digits = netloc.substr(colon + 1);
-  if (digits.empty() || digits.size() > 5) return std::nullopt;
-  int port = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return std::nullopt;
-    port = port * 10 + (c - '0');
+  // Back from the end over at most 5 digits; the byte before them must be that colon.
+  std::size_t i = netloc.size();
+  while (i > 0 && netloc.size() - i < 6 && netloc[i - 1] >= '0' && netloc[i - 1] <= '9') --i;
+  const std::size_t digits = netloc.size() - i;
+  if (digits == 0 || digits > 5 || i < 2 || netloc[i - 1] != ':' || netloc[i - 2] == ':') {
+    return std::nullopt;
   }
-  return std::pair<std::string_view, int>(netloc.substr(0, colon), port);
+  int port = 0;
+  for (; i < netloc.size(); ++i) port = port * 10 + (netloc[i] - '0');
+  return std::pair<std::string_view, int>(netloc.substr(0, netloc.size() - digits - 1), port);
 }
 
 }  // namespace
@@ -62,7 +63,21 @@ HTTPServerRequest::HTTPServerRequest(const RequestStartLine& start_line, HTTPHea
     remote_ip = connection->context().remote_ip;
     protocol = connection->context().protocol;
   }
-  if (auto h = headers.get("Host")) host = *std::move(h);
+  // The Host field, as headers.get("Host") would give it; one field (the common case, and
+  // the only one HTTP1Connection lets through) is copied without a temporary.
+  const std::string* only_host = nullptr;
+  int hosts = 0;
+  for (const auto& [name, value] : headers.get_all()) {
+    if (name.size() == 4 && internal::iequals(name, "Host")) {
+      only_host = &value;
+      ++hosts;
+    }
+  }
+  if (hosts == 1) {
+    host = *only_host;
+  } else if (hosts > 1) {
+    host = *headers.get("Host");
+  }
   // host_name: the host without a valid port, lower-cased (the whole Host if its port is
   // out of range, as split_host_and_port fails then).
   const auto split = split_port(host);
