@@ -312,14 +312,50 @@ HTTP1Connection::HTTP1Connection(std::shared_ptr<iostream::IOStream> stream, boo
       pos_(std::min(buffered_pos, buf_.size())),
       read_size_(std::min(kHeaderReadSize, stream_->max_buffer_size())),
       loop_(ioloop::IOLoop::current()) {
-  if (params_.chunk_size == 0) params_.chunk_size = 1;
-  params_.chunk_size = std::min(params_.chunk_size, stream_->max_buffer_size());
+  clamp_chunk_size();
 }
 
 HTTP1Connection::~HTTP1Connection() {
   if (alive_) *alive_ = false;
+  cancel_timer();
+  clear_callbacks();
+}
+
+void HTTP1Connection::clamp_chunk_size() {
+  if (params_.chunk_size == 0) params_.chunk_size = 1;
+  params_.chunk_size = std::min(params_.chunk_size, stream_->max_buffer_size());
+}
+
+void HTTP1Connection::reset_for_next_message(const HTTP1ConnectionParameters& params,
+                                             const httputil::RequestContext& context) {
+  // What the destructor does, minus cancelling the scheduled timer (it stays, disarmed).
+  if (alive_) {
+    *alive_ = false;
+    alive_.reset();
+  }
   disarm_timer();
   clear_callbacks();
+  // What the constructor does; buf_/pos_ keep the bytes past the last message.
+  params_ = params;
+  clamp_chunk_size();
+  context_ = context;
+  request_method_.clear();
+  request_http11_ = false;
+  request_keep_alive_header_ = false;
+  disconnect_on_finish_ = false;
+  close_after_response_ = false;
+  chunking_output_ = false;
+  expected_content_remaining_.reset();
+  response_started_ = false;
+  read_finished_ = false;
+  write_finished_ = false;
+  idle_ = false;
+  body_received_ = 0;
+  decompressor_.reset();
+  decompressed_ = 0;
+  pending_write_.reset();
+  exchange_done_ = false;
+  finish_future_.reset();
 }
 
 std::size_t HTTP1Connection::max_body_size() const {
@@ -369,15 +405,36 @@ std::string HTTP1Connection::take_buffered() {
 }
 
 void HTTP1Connection::arm_timer(double seconds) {
-  disarm_timer();
-  timer_ = loop_->call_later(seconds, [this] {
+  // Lazily: a timer already scheduled no later than the new deadline stays, and when it
+  // fires early it moves itself on to the deadline. Keep-alive messages then cost no
+  // timer heap work each (the idle/header timer is armed and disarmed per message).
+  deadline_ = loop_->time() + seconds;
+  if (!timer_ || timer_when_ > deadline_) {
+    cancel_timer();
+    schedule_timer();
+  }
+  timer_armed_ = true;
+}
+
+void HTTP1Connection::schedule_timer() {
+  timer_when_ = deadline_;
+  timer_ = loop_->call_at(deadline_, [this] {
     timer_.reset();
+    if (!timer_armed_) return;
+    if (loop_->time() < deadline_) {
+      schedule_timer();
+      return;
+    }
+    timer_armed_ = false;
     TORNADO_LOG_INFO(log::gen_log(), "Timeout on HTTP connection from {}", context_.remote_ip);
     if (stream_) stream_->close();
   });
 }
 
-void HTTP1Connection::disarm_timer() {
+void HTTP1Connection::disarm_timer() { timer_armed_ = false; }
+
+void HTTP1Connection::cancel_timer() {
+  timer_armed_ = false;
   if (timer_) {
     loop_->remove_timeout(*timer_);
     timer_.reset();
@@ -422,7 +479,7 @@ void HTTP1Connection::close() {
 
 std::shared_ptr<iostream::IOStream> HTTP1Connection::detach() {
   clear_callbacks();
-  disarm_timer();
+  cancel_timer();
   auto stream = std::move(stream_);
   stream_.reset();
   mark_exchange_done();
@@ -674,7 +731,7 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
         }
         if (avail.size() > params_.max_header_size) fail(431, "header block too large");
         scanned = avail.size();
-      } else if (!timer_ && params_.idle_timeout) {
+      } else if (!timer_armed_ && params_.idle_timeout) {
         arm_timer(*params_.idle_timeout);
         timer_is_idle = true;
       }
@@ -683,7 +740,7 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
         close();
         throw StreamClosedError();
       }
-      if (got_bytes && params_.header_timeout && !timer_) arm_timer(*params_.header_timeout);
+      if (got_bytes && params_.header_timeout && !timer_armed_) arm_timer(*params_.header_timeout);
       std::string data = co_await stream_->read_bytes(read_size_, true);
       append_read(std::move(data));
       ++reads;
@@ -1140,19 +1197,20 @@ void HTTP1ServerConnection::abandon() {
 }
 
 Future<void> HTTP1ServerConnection::server_request_loop(std::shared_ptr<HTTP1ServerConnection> self) {
-  std::string buffered;
-  std::size_t buffered_pos = 0;
   bool detached = false;
-  // One message exchange at a time; its storage lives in this frame (no allocation per
-  // request), each exchange still gets a freshly constructed HTTP1Connection.
+  // One message exchange at a time, on one HTTP1Connection in this frame: made for the
+  // first request and reset for each next one (reset_for_next_message: the same state
+  // as a new one, with the bytes read past the last message still buffered).
   std::optional<HTTP1Connection> conn;
   try {
     for (;;) {
       if (self->delegate_ == nullptr || self->stream_->closed()) break;
-      if (self->draining_ && buffered_pos >= buffered.size() && !self->input_pending()) break;
-      conn.emplace(self->stream_, false, self->params_, self->context_, std::move(buffered),
-                   buffered_pos);
-      buffered.clear();
+      if (self->draining_ && (!conn || conn->available() == 0) && !self->input_pending()) break;
+      if (conn) {
+        conn->reset_for_next_message(self->params_, self->context_);
+      } else {
+        conn.emplace(self->stream_, false, self->params_, self->context_);
+      }
       if (self->draining_) conn->set_close_after_response();
       std::unique_ptr<HTTPMessageDelegate> request_delegate =
           self->delegate_->start_request(self.get(), &*conn);
@@ -1165,8 +1223,6 @@ Future<void> HTTP1ServerConnection::server_request_loop(std::shared_ptr<HTTP1Ser
         break;
       }
       if (!keep_going) break;
-      buffered = conn->take_buffer(&buffered_pos);
-      conn.reset();
     }
   } catch (const StreamClosedError&) {
   } catch (...) {

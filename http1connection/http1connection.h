@@ -150,8 +150,19 @@ class HTTP1Connection : public httputil::HTTPConnection {
   void append_read(std::string data);
   std::string take(std::size_t n);
   std::size_t available() const { return buf_.size() - pos_; }
+  // The timeout timer: armed/disarmed per message phase; the scheduled IOLoop timeout
+  // may outlive a disarm (see arm_timer) and is only cancelled by cancel_timer.
   void arm_timer(double seconds);
   void disarm_timer();
+  void schedule_timer();
+  void cancel_timer();
+  void clamp_chunk_size();
+  // Server loop: readies this object for the next message on the same stream, exactly as
+  // a new HTTP1Connection handed take_buffer()'s bytes would be (every message-state
+  // member below must be reset there).
+  void reset_for_next_message(const HTTP1ConnectionParameters& params,
+                              const httputil::RequestContext& context);
+  friend class HTTP1ServerConnection;
   void on_connection_close();
   void finish_request();
   void mark_exchange_done();
@@ -195,7 +206,10 @@ class HTTP1Connection : public httputil::HTTPConnection {
   std::optional<Future<void>> finish_future_;
   std::function<void()> close_callback_;
   bool stream_callback_set_ = false;  // our close callback is on the stream
-  std::optional<ioloop::TimeoutHandle> timer_;
+  std::optional<ioloop::TimeoutHandle> timer_;  // scheduled at timer_when_
+  double timer_when_ = 0;
+  bool timer_armed_ = false;  // the connection times out at deadline_
+  double deadline_ = 0;
   ioloop::IOLoop* loop_;
   // Lets callbacks that may outlive the connection see that it is gone; made on first use
   // (most exchanges finish without one).

@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <random>
@@ -618,6 +619,51 @@ ASYNC_TEST_F(HTTP1ConnectionTest, IdleTimeoutCloses) {
   co_await client2->write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
   r = co_await client2->read_until_close();
   EXPECT_EQ(http_status_of(r), 200);
+}
+
+// The server reuses one HTTP1Connection per connection and its idle timer stays
+// scheduled across requests (moved on when it fires early): the idle time still counts
+// from the last response, not from the first request.
+ASYNC_TEST_F(HTTP1ConnectionTest, IdleTimeoutCountsFromLastResponse) {
+  HTTP1ConnectionParameters p;
+  p.idle_timeout = 0.5;
+  p.header_timeout = 0.5;
+  EchoServer server(p);
+  auto client = testing::plain_client(server.port());
+  co_await client->write("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n");
+  std::string r = co_await read_http_response(client.get());
+  EXPECT_EQ(http_body_of(r), "GET /1 ");
+  co_await gen::sleep(0.3);  // the first idle deadline is 0.2 s away
+  co_await client->write("GET /2 HTTP/1.1\r\nHost: a\r\n\r\n");
+  r = co_await read_http_response(client.get());
+  EXPECT_EQ(http_body_of(r), "GET /2 ");
+  const auto answered = std::chrono::steady_clock::now();
+  r = co_await client->read_until_close();
+  EXPECT_EQ(r, "");
+  // A timer left at the first deadline would close ~0.2 s after the second response.
+  EXPECT_GE(std::chrono::duration<double>(std::chrono::steady_clock::now() - answered).count(),
+            0.4);
+  EXPECT_EQ(server.started, 3);  // the third exchange waited for a request and timed out
+}
+
+// A body timeout shorter than the idle timer still scheduled from the message before
+// moves the timer earlier.
+ASYNC_TEST_F(HTTP1ConnectionTest, BodyTimeoutOnKeepAliveConnection) {
+  HTTP1ConnectionParameters p;
+  p.idle_timeout = 30;
+  p.header_timeout = 30;
+  p.body_timeout = 0.05;
+  EchoServer server(p);
+  auto client = testing::plain_client(server.port());
+  co_await client->write("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n");
+  std::string r = co_await read_http_response(client.get());
+  EXPECT_EQ(http_body_of(r), "GET /1 ");
+  const auto sent = std::chrono::steady_clock::now();
+  co_await client->write("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc");
+  r = co_await client->read_until_close();
+  EXPECT_EQ(r, "");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count(), 10);
+  while (server.delegate_closes < 1) co_await gen::moment;
 }
 
 ASYNC_TEST_F(HTTP1ConnectionTest, HeaderTimeoutCloses) {
