@@ -328,17 +328,22 @@ void HTTP1Connection::clamp_chunk_size() {
 
 void HTTP1Connection::reset_for_next_message(const HTTP1ConnectionParameters& params,
                                              const httputil::RequestContext& context) {
-  // What the destructor does, minus cancelling the scheduled timer (it stays, disarmed).
-  if (alive_) {
-    *alive_ = false;
-    alive_.reset();
-  }
+  // What the destructor does, minus cancelling the scheduled timer (it stays, disarmed);
+  // callbacks of the last message see the new message_id_ as a destroyed connection.
+  ++message_id_;
   disarm_timer();
   clear_callbacks();
-  // What the constructor does; buf_/pos_ keep the bytes past the last message.
-  params_ = params;
-  clamp_chunk_size();
-  context_ = context;
+  // What the constructor does; buf_/pos_ keep the bytes past the last message. Params
+  // and context are copied again only if the last message changed them.
+  if (params_changed_) {
+    params_ = params;
+    clamp_chunk_size();
+    params_changed_ = false;
+  }
+  if (context_changed_) {
+    context_ = context;
+    context_changed_ = false;
+  }
   request_method_.clear();
   request_http11_ = false;
   request_keep_alive_header_ = false;
@@ -896,8 +901,8 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
     }
     if (!exchange_done_ && stream_ && !stream_->closed()) {
       const std::weak_ptr<bool> alive = alive_token();
-      stream_->set_close_callback([this, alive] {
-        if (!alive.expired() && *alive.lock()) on_connection_close();
+      stream_->set_close_callback([this, alive, id = message_id_] {
+        if (!alive.expired() && *alive.lock() && message_id_ == id) on_connection_close();
       });
       stream_callback_set_ = true;
       finish_future_.emplace();
@@ -1131,9 +1136,9 @@ void HTTP1Connection::finish() {
     finish_request();
   } else {
     const std::weak_ptr<bool> alive = alive_token();
-    pending_write_->add_done_callback([this, alive](Future<void> f) {
+    pending_write_->add_done_callback([this, alive, id = message_id_](Future<void> f) {
       if (!f.cancelled()) (void)f.exception();
-      if (!alive.expired() && *alive.lock()) finish_request();
+      if (!alive.expired() && *alive.lock() && message_id_ == id) finish_request();
     });
   }
 }

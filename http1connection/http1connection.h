@@ -111,8 +111,14 @@ class HTTP1Connection : public httputil::HTTPConnection {
   // start (for the next HTTP1Connection's constructor).
   std::string take_buffer(std::size_t* pos);
   // Per-message overrides (Tornado's set_body_timeout / set_max_body_size).
-  void set_body_timeout(double seconds) { params_.body_timeout = seconds; }
-  void set_max_body_size(std::size_t n) { params_.max_body_size = n; }
+  void set_body_timeout(double seconds) {
+    params_.body_timeout = seconds;
+    params_changed_ = true;
+  }
+  void set_max_body_size(std::size_t n) {
+    params_.max_body_size = n;
+    params_changed_ = true;
+  }
   // After this message the connection closes (server side adds "Connection: close" if
   // the response has not started). Used by graceful shutdown.
   void set_close_after_response();
@@ -128,7 +134,10 @@ class HTTP1Connection : public httputil::HTTPConnection {
   void finish() override;
   const httputil::RequestContext& context() const override { return context_; }
   // The context, for httpserver's X-Forwarded-* rewriting.
-  httputil::RequestContext& mutable_context() { return context_; }
+  httputil::RequestContext& mutable_context() {
+    context_changed_ = true;
+    return context_;
+  }
 
   // True while waiting for the first byte of a message with nothing buffered (the
   // connection can be closed without losing a request).
@@ -212,8 +221,12 @@ class HTTP1Connection : public httputil::HTTPConnection {
   double deadline_ = 0;
   ioloop::IOLoop* loop_;
   // Lets callbacks that may outlive the connection see that it is gone; made on first use
-  // (most exchanges finish without one).
+  // (most exchanges finish without one). A callback also checks message_id_: the server
+  // loop reuses the object for the next message (reset_for_next_message).
   std::shared_ptr<bool> alive_;
+  std::uint64_t message_id_ = 0;
+  bool params_changed_ = false;   // since construction / the last reset
+  bool context_changed_ = false;  // mutable_context() was called
 };
 
 // Serves the requests of one connection in sequence (Tornado's HTTP1ServerConnection):

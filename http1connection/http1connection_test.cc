@@ -58,6 +58,8 @@ class EchoRequest : public HTTPMessageDelegate {
     start_ = std::get<RequestStartLine>(sl);
     headers_ = std::move(headers);
     if (start_.path == "/throw-headers") throw std::runtime_error("boom in headers");
+    if (start_.path == "/limit3") conn_->set_max_body_size(3);  // this message only
+    if (start_.path == "/context") conn_->mutable_context().remote_ip = "changed";
     return std::nullopt;
   }
   std::optional<Future<void>> data_received(std::string chunk) override {
@@ -148,6 +150,7 @@ class EchoRequest : public HTTPMessageDelegate {
       return;
     }
     std::string out = start_.method + " " + p + " " + body_;
+    if (p == "/context" || p == "/ip") out += " ip=" + conn_->context().remote_ip;
     if (auto ce = headers_.get("X-Consumed-Content-Encoding")) out += " consumed=" + *ce;
     HTTPHeaders h{{"Content-Length", std::to_string(out.size())}};
     (void)conn_->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"}, h, out);
@@ -220,6 +223,38 @@ ASYNC_TEST_F(HTTP1ConnectionTest, KeepAliveHTTP11) {
     EXPECT_EQ(r.find("Connection:"), std::string::npos) << r;
   }
   EXPECT_EQ(server.conns_.size(), 1u);
+}
+
+// Per-message state does not leak into the next message on the same connection (the
+// server loop reuses its HTTP1Connection): a per-message body limit, a changed context,
+// a chunked response before a Content-Length one.
+ASYNC_TEST_F(HTTP1ConnectionTest, KeepAliveMessagesStartFresh) {
+  EchoServer server;
+  auto client = testing::plain_client(server.port());
+  co_await client->write("POST /limit3 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab");
+  std::string r = co_await read_http_response(client.get());
+  EXPECT_EQ(http_body_of(r), "POST /limit3 ab");
+  co_await client->write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde");
+  r = co_await read_http_response(client.get());
+  EXPECT_EQ(http_status_of(r), 200) << r;
+  EXPECT_EQ(http_body_of(r), "POST / abcde");
+  co_await client->write("GET /context HTTP/1.1\r\nHost: x\r\n\r\n");
+  r = co_await read_http_response(client.get());
+  EXPECT_EQ(http_body_of(r), "GET /context  ip=changed");
+  co_await client->write("GET /ip HTTP/1.1\r\nHost: x\r\n\r\n");
+  r = co_await read_http_response(client.get());
+  EXPECT_EQ(http_body_of(r), "GET /ip  ip=127.0.0.1");
+  co_await client->write("GET /chunked HTTP/1.1\r\nHost: x\r\n\r\n");
+  r = co_await read_http_response(client.get());
+  EXPECT_NE(r.find("Transfer-Encoding: chunked"), std::string::npos) << r;
+  std::string chunks = co_await client->read_until("0\r\n\r\n");
+  EXPECT_EQ(chunks, "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+  co_await client->write("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
+  r = co_await read_http_response(client.get());
+  EXPECT_EQ(r.find("Transfer-Encoding"), std::string::npos) << r;
+  EXPECT_EQ(http_body_of(r), "GET /ok ");
+  EXPECT_EQ(server.conns_.size(), 1u);
+  EXPECT_EQ(server.started, 7);
 }
 
 ASYNC_TEST_F(HTTP1ConnectionTest, HTTP10ClosesWithoutKeepAlive) {
