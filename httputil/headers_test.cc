@@ -68,6 +68,23 @@ TEST(HTTPServerRequestTest, FromStartLine) {
   EXPECT_EQ(req.full_url(), "http://Example.COM:8080/p/q?a=1&a=2&b=");
 }
 
+TEST(HTTPServerRequestTest, PathAndQuery) {
+  HTTPServerRequest plain(RequestStartLine{"GET", "/a/b", "HTTP/1.1"}, HTTPHeaders{});
+  EXPECT_EQ(plain.path, "/a/b");
+  EXPECT_EQ(plain.query, "");
+  EXPECT_EQ(plain.remote_ip, "");
+  EXPECT_EQ(plain.protocol, "http");
+  HTTPServerRequest empty_query(RequestStartLine{"GET", "/a?", "HTTP/1.1"}, HTTPHeaders{});
+  EXPECT_EQ(empty_query.path, "/a");
+  EXPECT_EQ(empty_query.query, "");
+  EXPECT_TRUE(empty_query.query_arguments.empty());
+  HTTPServerRequest two_marks(RequestStartLine{"GET", "/?x=?&y", "HTTP/1.1"}, HTTPHeaders{});
+  EXPECT_EQ(two_marks.path, "/");
+  EXPECT_EQ(two_marks.query, "x=?&y");
+  EXPECT_EQ(two_marks.arguments["x"], (std::vector<std::string>{"?"}));
+  EXPECT_EQ(two_marks.arguments["y"], (std::vector<std::string>{""}));
+}
+
 TEST(HTTPServerRequestTest, HostFromHeaders) {
   const RequestStartLine sl{"GET", "/", "HTTP/1.1"};
   HTTPServerRequest none(sl, HTTPHeaders{{"X", "y"}});

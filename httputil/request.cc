@@ -52,19 +52,12 @@ absl::StatusOr<std::pair<std::string, std::optional<int>>> split_host_and_port(
   return std::pair<std::string, std::optional<int>>(std::string(split->first), split->second);
 }
 
-HTTPServerRequest::HTTPServerRequest(const RequestStartLine& start_line, HTTPHeaders hdrs,
-                                     HTTPConnection* conn)
-    : method(start_line.method),
-      uri(start_line.path),
-      version(start_line.version),
-      headers(std::move(hdrs)),
-      connection(conn) {
-  if (connection != nullptr) {
-    remote_ip = connection->context().remote_ip;
-    protocol = connection->context().protocol;
-  }
-  // The Host field, as headers.get("Host") would give it; one field (the common case, and
-  // the only one HTTP1Connection lets through) is copied without a temporary.
+namespace {
+
+// The Host field as headers.get("Host") gives it, else Tornado's "127.0.0.1". One field
+// (the common case, and the only one HTTP1Connection lets through) is copied without a
+// joined temporary.
+std::string host_of(const HTTPHeaders& headers) {
   const std::string* only_host = nullptr;
   int hosts = 0;
   for (const auto& [name, value] : headers.get_all()) {
@@ -73,23 +66,37 @@ HTTPServerRequest::HTTPServerRequest(const RequestStartLine& start_line, HTTPHea
       ++hosts;
     }
   }
-  if (hosts == 1) {
-    host = *only_host;
-  } else if (hosts > 1) {
-    host = *headers.get("Host");
-  }
-  // host_name: the host without a valid port, lower-cased (the whole Host if its port is
-  // out of range, as split_host_and_port fails then).
+  if (hosts == 1) return *only_host;
+  if (hosts > 1) return *headers.get("Host");
+  return "127.0.0.1";
+}
+
+// The host without a valid port, lower-cased (the whole Host if its port is out of
+// range, as split_host_and_port fails then).
+std::string host_name_of(std::string_view host) {
   const auto split = split_port(host);
-  const std::string_view name = split && split->second <= 65535 ? split->first : host;
-  host_name.assign(name.data(), name.size());
-  for (char& c : host_name) c = absl::ascii_tolower(static_cast<unsigned char>(c));
-  const std::size_t q = uri.find('?');
-  if (q == std::string::npos) {
-    path = uri;
-  } else {
-    path.assign(uri, 0, q);
-    query.assign(uri, q + 1);
+  std::string out(split && split->second <= 65535 ? split->first : host);
+  for (char& c : out) c = absl::ascii_tolower(static_cast<unsigned char>(c));
+  return out;
+}
+
+}  // namespace
+
+// Every member computed in the initializer list: no default value built and replaced.
+HTTPServerRequest::HTTPServerRequest(const RequestStartLine& start_line, HTTPHeaders hdrs,
+                                     HTTPConnection* conn)
+    : method(start_line.method),
+      uri(start_line.path),
+      version(start_line.version),
+      headers(std::move(hdrs)),
+      remote_ip(conn != nullptr ? conn->context().remote_ip : std::string()),
+      protocol(conn != nullptr ? conn->context().protocol : std::string("http")),
+      host(host_of(headers)),
+      host_name(host_name_of(host)),
+      path(std::string_view(uri).substr(0, uri.find('?'))),
+      connection(conn) {
+  if (path.size() < uri.size()) {  // uri[path.size()] == '?'
+    query.assign(uri, path.size() + 1);
     query_arguments = parse_qs_bytes(query, /*keep_blank_values=*/true);
     arguments = query_arguments;
   }
