@@ -70,6 +70,13 @@ std::string str_cat(const A&... a) {
 constexpr std::size_t kMaxChunkLine = 1024;
 constexpr std::size_t kHeaderReadSize = 65536;
 
+// a == literal: the size check inline, then a memcmp of constant length that GCC expands
+// inline (std::string_view's operator== is an out-of-line call here, on per-field paths).
+template <std::size_t N>
+inline bool is(std::string_view a, const char (&literal)[N]) {
+  return a.size() == N - 1 && std::memcmp(a.data(), literal, N - 1) == 0;
+}
+
 // A delegate threw (already logged): answered with 500.
 struct DelegateError {};
 
@@ -525,7 +532,7 @@ bool HTTP1Connection::can_keep_alive(bool http11, std::string_view method, bool 
                                      bool chunked) const {
   if (params_.no_keep_alive || close_option) return false;
   if (http11) return true;
-  if (has_content_length || chunked || method == "HEAD"sv || method == "GET"sv) {
+  if (has_content_length || chunked || is(method, "HEAD") || is(method, "GET")) {
     return keep_alive_option;
   }
   return false;
@@ -815,26 +822,26 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
     const auto& version = is_client_ ? std::get<ResponseStartLine>(start_line).version
                                      : std::get<RequestStartLine>(start_line).version;
     // RFC 9110 2.5: HTTP/1.x for any x >= 1 is handled as 1.1 (the parsers take 1.0-1.9).
-    const bool http11 = version != "HTTP/1.0"sv;
+    const bool http11 = !is(version, "HTTP/1.0");
     if (!is_client_) request_http11_ = http11;
     std::size_t host_count = 0, cl_count = 0, te_count = 0;
     std::string_view cl_value, te_value, expect, content_encoding, host;
     ConnectionOptions connection;
     for (const auto& [name, value] : headers.get_all()) {
-      if (name == "Host"sv) {
+      if (is(name, "Host")) {
         ++host_count;
         host = value;
-      } else if (name == "Content-Length"sv) {
+      } else if (is(name, "Content-Length")) {
         ++cl_count;
         cl_value = value;
-      } else if (name == "Transfer-Encoding"sv) {
+      } else if (is(name, "Transfer-Encoding")) {
         ++te_count;
         te_value = value;
-      } else if (name == "Expect"sv) {
+      } else if (is(name, "Expect")) {
         expect = value;
-      } else if (name == "Connection"sv) {
+      } else if (is(name, "Connection")) {
         add_connection_options(value, connection);
-      } else if (name == "Content-Encoding"sv) {
+      } else if (is(name, "Content-Encoding")) {
         content_encoding = value;
       }
     }
@@ -863,7 +870,7 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
         close_after_response_ ||
         // After a 2xx to CONNECT the bytes are a tunnel's, not requests (RFC 9110
         // 9.3.6): unless the application took the stream, the connection ends.
-        (!is_client_ && request_method_ == "CONNECT"sv);
+        (!is_client_ && is(request_method_, "CONNECT"));
 
     if (params_.decompress && iequals(content_encoding, "gzip")) {
       decompressor_ = std::make_unique<util::GzipDecompressor>();
@@ -891,7 +898,7 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
     int code = 0;
     if (is_client_) {
       code = std::get<ResponseStartLine>(start_line).code;
-      if (request_method_ == "HEAD"sv || code == 304 || code == 204 || (code >= 100 && code < 200)) {
+      if (is(request_method_, "HEAD") || code == 304 || code == 204 || (code >= 100 && code < 200)) {
         skip_body = true;
       }
     } else if (!write_finished_ && http11 && expects_continue) {
@@ -986,7 +993,7 @@ Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
       throw HTTPOutputError("Newline in request line");
     }
     request_method_ = rs->method;
-    chunking_output_ = (rs->method == "POST"sv || rs->method == "PUT"sv || rs->method == "PATCH"sv) &&
+    chunking_output_ = (is(rs->method, "POST") || is(rs->method, "PUT") || is(rs->method, "PATCH")) &&
                        !headers.contains("Content-Length") &&
                        !headers.contains("Transfer-Encoding");
     for (const auto& [name, value] : headers.get_all()) fields_size += name.size() + value.size() + 4;
@@ -1006,17 +1013,17 @@ Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
     bool has_te = false, has_connection = false;
     for (const auto& [name, value] : headers.get_all()) {
       fields_size += name.size() + value.size() + 4;
-      if (name == "Content-Length"sv) {
+      if (is(name, "Content-Length")) {
         content_length = &value;
-      } else if (name == "Transfer-Encoding"sv) {
+      } else if (is(name, "Transfer-Encoding")) {
         has_te = true;
-      } else if (name == "Connection"sv) {
+      } else if (is(name, "Connection")) {
         has_connection = true;
-      } else if (name == "Date"sv) {
+      } else if (is(name, "Date")) {
         has_date = true;
       }
     }
-    chunking_output_ = request_http11_ && request_method_ != "HEAD"sv &&
+    chunking_output_ = request_http11_ && !is(request_method_, "HEAD") &&
                        !bodyless && content_length == nullptr && !has_te;
     if (request_http11_ && disconnect_on_finish_ && !has_connection) {
       add_connection_close = true;
@@ -1026,7 +1033,7 @@ Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
       add_keep_alive = true;
     }
     if (!request_http11_ && !chunking_output_ && !bodyless &&
-        content_length == nullptr && request_method_ != "HEAD"sv) {
+        content_length == nullptr && !is(request_method_, "HEAD")) {
       // An HTTP/1.0 response without a length ends at close.
       disconnect_on_finish_ = true;
       add_keep_alive = false;
@@ -1036,7 +1043,7 @@ Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
     line[2] = " "sv;
     line[3] = rs->reason;
     line[4] = "\r\n"sv;
-    if (request_method_ == "HEAD"sv || bodyless) {
+    if (is(request_method_, "HEAD") || bodyless) {
       expected_content_remaining_ = 0;
     } else if (content_length != nullptr) {
       auto v = parse_content_length(*content_length);
@@ -1102,7 +1109,7 @@ bool HTTP1Connection::admit_chunk(std::size_t size) {
   // A response to HEAD has no body: what the application writes is dropped (as nginx
   // does; Tornado raises, which turned `write_headers(status, headers, body)` for GET and
   // HEAD alike into a closed connection without a response).
-  if (!is_client_ && request_method_ == "HEAD"sv) return false;
+  if (!is_client_ && is(request_method_, "HEAD")) return false;
   if (expected_content_remaining_) {
     if (size > *expected_content_remaining_) {
       if (stream_) stream_->close();
