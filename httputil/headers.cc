@@ -80,7 +80,7 @@ std::string_view strip_ows(std::string_view s) {
 
 
 bool is_http1_version(std::string_view v) {
-  return v.size() == 8 && v.substr(0, 7) == "HTTP/1." && absl::ascii_isdigit(v[7]);
+  return v.size() == 8 && std::memcmp(v.data(), "HTTP/1.", 7) == 0 && absl::ascii_isdigit(v[7]);
 }
 
 }  // namespace
@@ -90,16 +90,25 @@ bool is_token(std::string_view s) {
          std::all_of(s.begin(), s.end(), [](char c) { return is_tchar(c); });
 }
 
-std::string normalize_header_name(std::string_view name) {
-  std::string out(name);
+namespace {
+
+// normalize_header_name of `name` into out[0, name.size()).
+void normalize_into(std::string_view name, char* out) {
   // Table lookups, no branches on the letter: this runs for every header field. A
   // letter starts a word when the input byte before it is '-' (which both tables keep),
   // so no iteration waits for the previous one's result.
-  for (std::size_t i = 0; i < out.size(); ++i) {
+  for (std::size_t i = 0; i < name.size(); ++i) {
     const auto u = static_cast<unsigned char>(name[i]);
     const bool word_start = i == 0 || name[i - 1] == '-';
     out[i] = static_cast<char>(word_start ? kToUpper[u] : kToLower[u]);
   }
+}
+
+}  // namespace
+
+std::string normalize_header_name(std::string_view name) {
+  std::string out(name);
+  normalize_into(name, out.data());
   return out;
 }
 
@@ -176,7 +185,11 @@ absl::Status HTTPHeaders::parse_line(std::string_view line) {
   if (!all_field_value_chars(value)) {
     return absl::InvalidArgumentError("invalid character in header value");
   }
-  fields_.emplace_back(normalize_header_name(line.substr(0, colon)), std::string(value));
+  // Built in place in the vector (no temporaries moved in): copy, then normalize.
+  Field& field = fields_.emplace_back();
+  field.first.assign(line.data(), colon);
+  normalize_into(line.substr(0, colon), field.first.data());
+  field.second.assign(value.data(), value.size());
   return absl::OkStatus();
 }
 
@@ -223,12 +236,14 @@ absl::StatusOr<RequestStartLine> parse_request_start_line(std::string_view line)
       target_ok = false;
     }
   }
-  if (version.find(' ') != std::string_view::npos) {
+  // A valid version has no space: only an invalid one needs the search.
+  const bool version_ok = is_http1_version(version);
+  if (!version_ok && version.find(' ') != std::string_view::npos) {
     return absl::InvalidArgumentError("malformed HTTP request line");
   }
   if (!is_token(method)) return absl::InvalidArgumentError("malformed HTTP method");
   if (!target_ok) return absl::InvalidArgumentError("malformed HTTP request target");
-  if (!is_http1_version(version)) {
+  if (!version_ok) {
     return absl::InvalidArgumentError("malformed HTTP version in request line");
   }
   return RequestStartLine{std::string(method), std::string(target), std::string(version)};

@@ -43,6 +43,15 @@ TEST(StartLineTest, Request) {
   EXPECT_FALSE(parse_request_start_line("G(T /foo HTTP/1.1").ok());
   EXPECT_FALSE(parse_request_start_line("GET /f\x7fo HTTP/1.1").ok());
   EXPECT_FALSE(parse_request_start_line("GET /foo HTTP/1.1 ").ok());
+  // Which check refused it (the messages reach the server's log).
+  const auto message = [](std::string_view line) {
+    return std::string(parse_request_start_line(line).status().message());
+  };
+  EXPECT_EQ(message("GET / HTTP/1 1"), "malformed HTTP request line");
+  EXPECT_EQ(message("GET / HTTP/1.x"), "malformed HTTP version in request line");
+  EXPECT_EQ(message("G(T / HTTP/1.x"), "malformed HTTP method");
+  EXPECT_EQ(message("G(T / HTTP 1.1"), "malformed HTTP request line");
+  EXPECT_EQ(message("GET /\x01 HTTP/1.x"), "malformed HTTP request target");
 }
 
 TEST(StartLineTest, Response) {

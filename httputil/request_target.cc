@@ -15,7 +15,7 @@ namespace {
 using internal::iequals;
 
 // Character classes of RFC 3986, one table of bit flags.
-enum : std::uint8_t {
+enum : std::uint16_t {
   kUnreserved = 1,  // ALPHA DIGIT - . _ ~
   kSubDelim = 2,    // ! $ & ' ( ) * + , ; =
   kHex = 4,         // HEXDIG
@@ -27,10 +27,11 @@ enum : std::uint8_t {
   kBrowserPath = 32,
   kBrowserQuery = 64,
   kRegName = 128,  // a reg-name byte but "%": unreserved / sub-delims without ","
+  kPathChar = 256,  // a path byte but "%": what scan_path takes without looking further
 };
 
-constexpr std::array<std::uint8_t, 256> make_classes() {
-  std::array<std::uint8_t, 256> t{};
+constexpr std::array<std::uint16_t, 256> make_classes() {
+  std::array<std::uint16_t, 256> t{};
   for (int c = 'a'; c <= 'z'; ++c) t[c] |= kUnreserved | kAlpha;
   for (int c = 'A'; c <= 'Z'; ++c) t[c] |= kUnreserved | kAlpha;
   for (int c = '0'; c <= '9'; ++c) t[c] |= kUnreserved | kDigit | kHex;
@@ -42,12 +43,16 @@ constexpr std::array<std::uint8_t, 256> make_classes() {
   for (char c : std::string_view("{}`\\")) t[static_cast<unsigned char>(c)] |= kBrowserQuery;
   for (int c = 0; c < 256; ++c) {
     if ((t[c] & (kUnreserved | kSubDelim)) != 0 && c != ',') t[c] |= kRegName;
+    if ((t[c] & (kUnreserved | kSubDelim | kBrowserPath)) != 0 || c == ':' || c == '@' ||
+        c == '/') {
+      t[c] |= kPathChar;
+    }
   }
   return t;
 }
-constexpr std::array<std::uint8_t, 256> kClasses = make_classes();
+constexpr std::array<std::uint16_t, 256> kClasses = make_classes();
 
-constexpr bool has(char c, std::uint8_t cls) {
+constexpr bool has(char c, std::uint16_t cls) {
   return (kClasses[static_cast<unsigned char>(c)] & cls) != 0;
 }
 
@@ -267,8 +272,19 @@ absl::Status check_absolute_form(std::string_view t) {
 
 absl::Status validate_request_target(std::string_view method, std::string_view target) {
   if (target.empty()) return bad("empty");
-  if (method == "CONNECT") return check_authority_form(target);
-  if (target[0] == '/') return check_path_and_query(target, 0);
+  if (method.size() == 7 && std::memcmp(method.data(), "CONNECT", 7) == 0) {
+    return check_authority_form(target);
+  }
+  if (target[0] == '/') {
+    // A plain path (the common case) in one table lookup per byte; a "%" or "?" (or a
+    // bad byte) takes the full scan.
+    std::size_t i = 1;
+    while (i < target.size() && (kClasses[static_cast<unsigned char>(target[i])] & kPathChar) != 0) {
+      ++i;
+    }
+    if (i == target.size()) return absl::OkStatus();
+    return check_path_and_query(target, 0);
+  }
   if (target == "*") {
     if (method == "OPTIONS") return absl::OkStatus();
     return bad("asterisk-form (\"*\") is only allowed for OPTIONS");
