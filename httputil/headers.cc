@@ -3,6 +3,8 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <tuple>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -185,11 +187,11 @@ absl::Status HTTPHeaders::parse_line(std::string_view line) {
   if (!all_field_value_chars(value)) {
     return absl::InvalidArgumentError("invalid character in header value");
   }
-  // Built in place in the vector (no temporaries moved in): copy, then normalize.
-  Field& field = fields_.emplace_back();
-  field.first.assign(line.data(), colon);
+  // Constructed in place in the vector (no temporaries moved in), then normalized there.
+  Field& field = fields_.emplace_back(std::piecewise_construct,
+                                      std::forward_as_tuple(line.data(), colon),
+                                      std::forward_as_tuple(value.data(), value.size()));
   normalize_into(line.substr(0, colon), field.first.data());
-  field.second.assign(value.data(), value.size());
   return absl::OkStatus();
 }
 

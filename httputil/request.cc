@@ -30,16 +30,19 @@ namespace {
 // netloc's host and port when it ends in ":<1 to 5 digits>" after a host ("::1" and
 // "[::1]" end in something that is not a port). The port may be above 65535.
 std::optional<std::pair<std::string_view, int>> split_port(std::string_view netloc) {
-  // Back from the end over at most 5 digits; the byte before them must be that colon.
-  std::size_t i = netloc.size();
-  while (i > 0 && netloc.size() - i < 6 && netloc[i - 1] >= '0' && netloc[i - 1] <= '9') --i;
-  const std::size_t digits = netloc.size() - i;
-  if (digits == 0 || digits > 5 || i < 2 || netloc[i - 1] != ':' || netloc[i - 2] == ':') {
-    return std::nullopt;
-  }
+  // Back from the end over the digits (value built on the way), at most 5 of them; the
+  // byte before them must be that colon.
+  const std::size_t n = netloc.size();
+  std::size_t i = n;
   int port = 0;
-  for (; i < netloc.size(); ++i) port = port * 10 + (netloc[i] - '0');
-  return std::pair<std::string_view, int>(netloc.substr(0, netloc.size() - digits - 1), port);
+  int scale = 1;
+  while (i > 0 && n - i < 5 && netloc[i - 1] >= '0' && netloc[i - 1] <= '9') {
+    port += (netloc[i - 1] - '0') * scale;
+    scale *= 10;
+    --i;
+  }
+  if (i == n || i < 2 || netloc[i - 1] != ':' || netloc[i - 2] == ':') return std::nullopt;
+  return std::pair<std::string_view, int>(netloc.substr(0, i - 1), port);
 }
 
 }  // namespace
