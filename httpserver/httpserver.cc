@@ -53,6 +53,12 @@ http1connection::HTTP1ConnectionParameters make_params(const HTTPServerOptions& 
 
 // One spare block per thread for CallableAdapter: a server makes and frees one adapter
 // per request on its loop's thread, so the second and later ones skip the allocator.
+// Not under ASan, which must see every free (a request used after its exchange).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kKeepSpareAdapter = false;
+#else
+constexpr bool kKeepSpareAdapter = true;
+#endif
 struct SpareAdapterBlock {
   void* block = nullptr;
   ~SpareAdapterBlock() { ::operator delete(block); }
@@ -67,7 +73,7 @@ class CallableAdapter final : public HTTPMessageDelegate {
     return ::operator new(size);
   }
   static void operator delete(void* p) {
-    if (spare_adapter.block == nullptr) {
+    if (kKeepSpareAdapter && spare_adapter.block == nullptr) {
       spare_adapter.block = p;
       return;
     }
