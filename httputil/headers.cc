@@ -171,18 +171,17 @@ absl::Status HTTPHeaders::parse_line(std::string_view line) {
   if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
     return absl::InvalidArgumentError("obsolete line folding in header");
   }
-  // The name is a token directly followed by ':'. memchr finds the colon; the name's
-  // bytes are then checked without an early exit, so the checks do not wait on each
-  // other.
-  const std::size_t colon = line.find(':');
-  if (colon == std::string_view::npos) {
-    return absl::InvalidArgumentError("no colon in header line");
+  // The name is a token directly followed by ':'. One scan over the token bytes finds
+  // the colon when the name is valid (':' is not a tchar, so it is the first one); any
+  // other stop only has to tell the two errors apart.
+  std::size_t colon = 0;
+  while (colon < line.size() && is_tchar(static_cast<unsigned char>(line[colon]))) ++colon;
+  if (colon == line.size() || line[colon] != ':' || colon == 0) {
+    if (line.find(':') == std::string_view::npos) {
+      return absl::InvalidArgumentError("no colon in header line");
+    }
+    return absl::InvalidArgumentError("invalid header name");
   }
-  bool name_ok = colon > 0;
-  for (std::size_t i = 0; i < colon; ++i) {
-    name_ok &= is_tchar(static_cast<unsigned char>(line[i]));
-  }
-  if (!name_ok) return absl::InvalidArgumentError("invalid header name");
   std::string_view value = strip_ows(line.substr(colon + 1));
   if (!all_field_value_chars(value)) {
     return absl::InvalidArgumentError("invalid character in header value");

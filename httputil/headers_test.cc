@@ -184,6 +184,38 @@ TEST(HTTPServerRequestTest, DefaultConstructor) {
 }
 
 
+// Every byte in a field name: a tchar is part of it; ':' ends it; anything else makes
+// the name invalid (or, without any colon, the line). The message says which.
+TEST(HTTPHeadersTest, EveryByteInName) {
+  const std::string tchars =
+      "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  for (int c = 0; c < 256; ++c) {
+    for (std::size_t pos = 0; pos < 3; ++pos) {
+      std::string name = "Abc";
+      name[pos] = static_cast<char>(c);
+      HTTPHeaders h;
+      const absl::Status st = h.parse_line(name + ": v");
+      const bool tchar = tchars.find(static_cast<char>(c)) != std::string::npos;
+      if (tchar || (c == ':' && pos > 0)) {  // "A:c: v" is field A with value "c: v"
+        EXPECT_TRUE(st.ok()) << c << " at " << pos;
+      } else if ((c == ' ' || c == '\t') && pos == 0) {
+        EXPECT_EQ(st.message(), "obsolete line folding in header");
+      } else {  // also ':' first: an empty name
+        EXPECT_EQ(st.message(), "invalid header name") << c << " at " << pos;
+      }
+    }
+  }
+  HTTPHeaders h;
+  EXPECT_EQ(h.parse_line("NoColon").message(), "no colon in header line");
+  EXPECT_EQ(h.parse_line("No Colon").message(), "no colon in header line");
+  EXPECT_EQ(h.parse_line("Bad Name: v").message(), "invalid header name");
+  EXPECT_EQ(h.parse_line(": v").message(), "invalid header name");
+  EXPECT_EQ(h.parse_line("").message(), "no colon in header line");
+  EXPECT_TRUE(h.parse_line("X:").ok());
+  EXPECT_TRUE(h.parse_line("X-Y:a:b").ok());
+  EXPECT_EQ(h.get("X-Y"), "a:b");
+}
+
 // The word-at-a-time value check agrees with the per-byte rule for every byte value at
 // every offset within a word and in the tail.
 TEST(HTTPHeadersTest, EveryByteAtEveryOffset) {
