@@ -3,6 +3,9 @@
 
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include <algorithm>
 #include <bit>
@@ -59,10 +62,6 @@ void append_piece(std::string& out, I v) {
   out.append(p, static_cast<std::size_t>(end - p));
 }
 template <typename... A>
-void str_append(std::string* out, const A&... a) {
-  (append_piece(*out, a), ...);
-}
-template <typename... A>
 std::string str_cat(const A&... a) {
   std::string out;
   (append_piece(out, a), ...);
@@ -71,6 +70,13 @@ std::string str_cat(const A&... a) {
 
 constexpr std::size_t kMaxChunkLine = 1024;
 constexpr std::size_t kHeaderReadSize = 65536;
+
+// a == literal: the size check inline, then a memcmp of constant length that GCC expands
+// inline (std::string_view's operator== is an out-of-line call here, on per-field paths).
+template <std::size_t N>
+inline bool is(std::string_view a, const char (&literal)[N]) {
+  return a.size() == N - 1 && std::memcmp(a.data(), literal, N - 1) == 0;
+}
 
 // A delegate threw (already logged): answered with 500.
 struct DelegateError {};
@@ -87,16 +93,72 @@ bool iequals(std::string_view a, std::string_view b) {
   throw HTTPInputErrorWithStatus(status, what);
 }
 
-// httputil::format_timestamp of now, formatted once per second per thread.
-std::string_view cached_date() {
+// "Date: <httputil::format_timestamp of now>\r\n", formatted once per second per thread.
+std::string_view cached_date_line() {
   thread_local std::time_t cached_sec = -1;
   thread_local std::string formatted;
   const std::time_t now = std::time(nullptr);
   if (now != cached_sec) {
-    formatted = httputil::format_timestamp(std::chrono::system_clock::from_time_t(now));
+    formatted = "Date: " +
+                httputil::format_timestamp(std::chrono::system_clock::from_time_t(now)) + "\r\n";
     cached_sec = now;
   }
   return formatted;
+}
+
+// `v` in decimal, in `buf`; three digits (every status code) without a loop.
+std::string_view format_int(int v, char (&buf)[24]) {
+  if (v >= 100 && v <= 999) {
+    buf[0] = static_cast<char>('0' + v / 100);
+    buf[1] = static_cast<char>('0' + v / 10 % 10);
+    buf[2] = static_cast<char>('0' + v % 10);
+    return std::string_view(buf, 3);
+  }
+  char* end = buf + sizeof(buf);
+  char* p = end;
+  const bool negative = v < 0;
+  auto u = negative ? 0 - static_cast<std::uint64_t>(v) : static_cast<std::uint64_t>(v);
+  do {
+    *--p = static_cast<char>('0' + u % 10);
+    u /= 10;
+  } while (u != 0);
+  if (negative) *--p = '-';
+  return std::string_view(p, static_cast<std::size_t>(end - p));
+}
+
+// Copies n bytes to p and returns p + n. Header pieces are mostly short: up to 16 bytes
+// take two overlapping loads and stores, without a call to memcpy.
+inline char* put_bytes(char* p, const char* s, std::size_t n) {
+  if (n > 16) {
+    std::memcpy(p, s, n);
+  } else if (n >= 8) {
+    std::uint64_t a, b;
+    std::memcpy(&a, s, 8);
+    std::memcpy(&b, s + n - 8, 8);
+    std::memcpy(p, &a, 8);
+    std::memcpy(p + n - 8, &b, 8);
+  } else if (n >= 4) {
+    std::uint32_t a, b;
+    std::memcpy(&a, s, 4);
+    std::memcpy(&b, s + n - 4, 4);
+    std::memcpy(p, &a, 4);
+    std::memcpy(p + n - 4, &b, 4);
+  } else {
+    for (std::size_t i = 0; i < n; ++i) p[i] = s[i];
+  }
+  return p + n;
+}
+
+// Chunk framing: at most 16 hex digits and two CRLFs.
+constexpr std::size_t kMaxChunkFraming = 20;
+
+// "<size in hex>\r\n<chunk>\r\n" (chunk not empty).
+void append_chunk_framed(std::string& out, std::string_view chunk) {
+  char hex[24];
+  const int n = std::snprintf(hex, sizeof(hex), "%zx\r\n", chunk.size());
+  out.append(hex, static_cast<std::size_t>(n));
+  out += chunk;
+  out += "\r\n";
 }
 
 // Digits only, at most 18 of them (no sign, no whitespace, no overflow).
@@ -137,16 +199,29 @@ std::uint64_t bytes_equal(std::uint64_t w, unsigned char c) {
 }
 
 // How many CR, LF and NUL bytes `s` holds, sixteen bytes at a time (GCC vector
-// extensions: SSE2 on x86-64, plain code elsewhere); the last partial block is copied
-// into a filler block, so short strings take one vector step too.
+// extensions: SSE2 on x86-64, plain code elsewhere). Short strings (a reason phrase, a
+// method) are counted byte by byte; a longer one ends with one load of its last sixteen
+// bytes, masked to the lanes not yet counted.
 std::size_t count_cr_lf_nul(std::string_view s) {
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  if (n < 16) {
+    std::size_t count = 0;
+    for (std::size_t i = 0; i < n; ++i) count += p[i] == '\r' || p[i] == '\n' || p[i] == 0;
+    return count;
+  }
   using Bytes16 = unsigned char __attribute__((vector_size(16)));
-  const auto hits = [](const char* p) {  // 0xff in each lane holding CR, LF or NUL
+  const auto hits = [](const char* q) {  // 0xff in each lane holding CR, LF or NUL
     Bytes16 v;
-    std::memcpy(&v, p, sizeof v);
+    std::memcpy(&v, q, sizeof v);
     return reinterpret_cast<Bytes16>((v == '\r') | (v == '\n') | (v == 0));
   };
-  const auto lane_sum = [](Bytes16 counts) {
+  const auto lane_sum = [](Bytes16 counts) -> std::size_t {
+#if defined(__SSE2__)
+    const __m128i sums = _mm_sad_epu8(reinterpret_cast<__m128i>(counts), _mm_setzero_si128());
+    return static_cast<std::size_t>(_mm_cvtsi128_si64(sums) +
+                                    _mm_cvtsi128_si64(_mm_unpackhi_epi64(sums, sums)));
+#else
     std::uint64_t halves[2];
     std::memcpy(halves, &counts, sizeof halves);
     std::size_t sum = 0;
@@ -155,24 +230,28 @@ std::size_t count_cr_lf_nul(std::string_view s) {
       sum += (h * 0x0001000100010001ULL) >> 48;
     }
     return sum;
+#endif
   };
+  // kTailMask + k: 0 in the first 16 - k lanes, 0xff in the last k.
+  alignas(16) static constexpr unsigned char kTailMask[32] = {
+      0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,    0,
+      0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
   std::size_t total = 0;
   Bytes16 counts = {};  // per lane, summed before a lane can pass 255
   int rounds = 0;
   std::size_t i = 0;
-  for (; i + 16 <= s.size(); i += 16) {
-    counts -= hits(s.data() + i);  // a hit is -1: subtracting counts it
+  for (; i + 16 <= n; i += 16) {
+    counts -= hits(p + i);  // a hit is -1: subtracting counts it
     if (++rounds == 255) {
       total += lane_sum(counts);
       counts = Bytes16{};
       rounds = 0;
     }
   }
-  if (i < s.size()) {
-    char last[16];
-    std::memset(last, 'x', sizeof last);  // filler: none of the three
-    std::memcpy(last, s.data() + i, s.size() - i);
-    counts -= hits(last);
+  if (i < n) {  // the last n - i bytes, as the top lanes of the last sixteen
+    Bytes16 mask;
+    std::memcpy(&mask, kTailMask + (n - i), sizeof mask);
+    counts -= hits(p + n - 16) & mask;
   }
   return total + lane_sum(counts);
 }
@@ -264,14 +343,57 @@ HTTP1Connection::HTTP1Connection(std::shared_ptr<iostream::IOStream> stream, boo
       pos_(std::min(buffered_pos, buf_.size())),
       read_size_(std::min(kHeaderReadSize, stream_->max_buffer_size())),
       loop_(ioloop::IOLoop::current()) {
-  if (params_.chunk_size == 0) params_.chunk_size = 1;
-  params_.chunk_size = std::min(params_.chunk_size, stream_->max_buffer_size());
+  clamp_chunk_size();
 }
 
 HTTP1Connection::~HTTP1Connection() {
   if (alive_) *alive_ = false;
+  cancel_timer();
+  clear_callbacks();
+}
+
+void HTTP1Connection::clamp_chunk_size() {
+  if (params_.chunk_size == 0) params_.chunk_size = 1;
+  params_.chunk_size = std::min(params_.chunk_size, stream_->max_buffer_size());
+}
+
+void HTTP1Connection::reset_for_next_message(const HTTP1ConnectionParameters& params,
+                                             const httputil::RequestContext& context) {
+  // What the destructor does, minus cancelling the scheduled timer (it stays, disarmed);
+  // callbacks of the last message see the new message_id_ as a destroyed connection.
+  ++message_id_;
   disarm_timer();
   clear_callbacks();
+  // What the constructor does; buf_/pos_ keep the bytes past the last message. Params
+  // and context are copied again only if the last message changed them.
+  if (params_changed_) {
+    params_ = params;
+    clamp_chunk_size();
+    params_changed_ = false;
+  }
+  if (context_changed_) {
+    context_ = context;
+    context_changed_ = false;
+  }
+  request_method_.clear();
+  request_http11_ = false;
+  request_keep_alive_header_ = false;
+  disconnect_on_finish_ = false;
+  close_after_response_ = false;
+  chunking_output_ = false;
+  expected_content_remaining_.reset();
+  response_started_ = false;
+  read_finished_ = false;
+  write_finished_ = false;
+  idle_ = false;
+  body_received_ = 0;
+  decompressor_.reset();
+  decompressed_ = 0;
+  pending_write_.reset();
+  pending_write_held_ = false;
+  lingering_ = false;
+  exchange_done_ = false;
+  finish_future_.reset();
 }
 
 std::size_t HTTP1Connection::max_body_size() const {
@@ -321,15 +443,36 @@ std::string HTTP1Connection::take_buffered() {
 }
 
 void HTTP1Connection::arm_timer(double seconds) {
-  disarm_timer();
-  timer_ = loop_->call_later(seconds, [this] {
+  // Lazily: a timer already scheduled no later than the new deadline stays, and when it
+  // fires early it moves itself on to the deadline. Keep-alive messages then cost no
+  // timer heap work each (the idle/header timer is armed and disarmed per message).
+  deadline_ = loop_->time() + seconds;
+  if (!timer_ || timer_when_ > deadline_) {
+    cancel_timer();
+    schedule_timer();
+  }
+  timer_armed_ = true;
+}
+
+void HTTP1Connection::schedule_timer() {
+  timer_when_ = deadline_;
+  timer_ = loop_->call_at(deadline_, [this] {
     timer_.reset();
+    if (!timer_armed_) return;
+    if (loop_->time() < deadline_) {
+      schedule_timer();
+      return;
+    }
+    timer_armed_ = false;
     TORNADO_LOG_INFO(log::gen_log(), "Timeout on HTTP connection from {}", context_.remote_ip);
     if (stream_) stream_->close();
   });
 }
 
-void HTTP1Connection::disarm_timer() {
+void HTTP1Connection::disarm_timer() { timer_armed_ = false; }
+
+void HTTP1Connection::cancel_timer() {
+  timer_armed_ = false;
   if (timer_) {
     loop_->remove_timeout(*timer_);
     timer_.reset();
@@ -374,7 +517,7 @@ void HTTP1Connection::close() {
 
 std::shared_ptr<iostream::IOStream> HTTP1Connection::detach() {
   clear_callbacks();
-  disarm_timer();
+  cancel_timer();
   auto stream = std::move(stream_);
   stream_.reset();
   mark_exchange_done();
@@ -392,7 +535,7 @@ bool HTTP1Connection::can_keep_alive(bool http11, std::string_view method, bool 
                                      bool chunked) const {
   if (params_.no_keep_alive || close_option) return false;
   if (http11) return true;
-  if (has_content_length || chunked || method == "HEAD"sv || method == "GET"sv) {
+  if (has_content_length || chunked || is(method, "HEAD") || is(method, "GET")) {
     return keep_alive_option;
   }
   return false;
@@ -653,7 +796,7 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
         }
         if (avail.size() > params_.max_header_size) fail(431, "header block too large");
         scanned = avail.size();
-      } else if (!timer_ && params_.idle_timeout) {
+      } else if (!timer_armed_ && params_.idle_timeout) {
         arm_timer(*params_.idle_timeout);
         timer_is_idle = true;
       }
@@ -662,7 +805,7 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
         close();
         throw StreamClosedError();
       }
-      if (got_bytes && params_.header_timeout && !timer_) arm_timer(*params_.header_timeout);
+      if (got_bytes && params_.header_timeout && !timer_armed_) arm_timer(*params_.header_timeout);
       std::string data = co_await stream_->read_bytes(read_size_, true);
       append_read(std::move(data));
       ++reads;
@@ -709,26 +852,26 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
     const auto& version = is_client_ ? std::get<ResponseStartLine>(start_line).version
                                      : std::get<RequestStartLine>(start_line).version;
     // RFC 9110 2.5: HTTP/1.x for any x >= 1 is handled as 1.1 (the parsers take 1.0-1.9).
-    const bool http11 = version != "HTTP/1.0"sv;
+    const bool http11 = !is(version, "HTTP/1.0");
     if (!is_client_) request_http11_ = http11;
     std::size_t host_count = 0, cl_count = 0, te_count = 0;
     std::string_view cl_value, te_value, expect, content_encoding, host;
     ConnectionOptions connection;
     for (const auto& [name, value] : headers.get_all()) {
-      if (name == "Host"sv) {
+      if (is(name, "Host")) {
         ++host_count;
         host = value;
-      } else if (name == "Content-Length"sv) {
+      } else if (is(name, "Content-Length")) {
         ++cl_count;
         cl_value = value;
-      } else if (name == "Transfer-Encoding"sv) {
+      } else if (is(name, "Transfer-Encoding")) {
         ++te_count;
         te_value = value;
-      } else if (name == "Expect"sv) {
+      } else if (is(name, "Expect")) {
         expect = value;
-      } else if (name == "Connection"sv) {
+      } else if (is(name, "Connection")) {
         add_connection_options(value, connection);
-      } else if (name == "Content-Encoding"sv) {
+      } else if (is(name, "Content-Encoding")) {
         content_encoding = value;
       }
     }
@@ -757,7 +900,7 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
         close_after_response_ ||
         // After a 2xx to CONNECT the bytes are a tunnel's, not requests (RFC 9110
         // 9.3.6): unless the application took the stream, the connection ends.
-        (!is_client_ && request_method_ == "CONNECT"sv);
+        (!is_client_ && is(request_method_, "CONNECT"));
 
     if (params_.decompress && iequals(content_encoding, "gzip")) {
       decompressor_ = std::make_unique<util::GzipDecompressor>();
@@ -785,7 +928,7 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
     int code = 0;
     if (is_client_) {
       code = std::get<ResponseStartLine>(start_line).code;
-      if (request_method_ == "HEAD"sv || code == 304 || code == 204 || (code >= 100 && code < 200)) {
+      if (is(request_method_, "HEAD") || code == 304 || code == 204 || (code >= 100 && code < 200)) {
         skip_body = true;
       }
     } else if (!write_finished_ && http11 && expects_continue) {
@@ -818,8 +961,8 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
     }
     if (!exchange_done_ && stream_ && !stream_->closed()) {
       const std::weak_ptr<bool> alive = alive_token();
-      stream_->set_close_callback([this, alive] {
-        if (!alive.expired() && *alive.lock()) on_connection_close();
+      stream_->set_close_callback([this, alive, id = message_id_] {
+        if (!alive.expired() && *alive.lock() && message_id_ == id) on_connection_close();
       });
       stream_callback_set_ = true;
       finish_future_.emplace();
@@ -868,11 +1011,11 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
 
 Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
                                             const HTTPHeaders& headers, std::string chunk) {
-  std::string out;
+  // The header section is sized first, then copied into place piece by piece (no
+  // capacity checks, one memcpy per piece); the body is appended after it.
+  std::string_view line[5];  // the start line's pieces
+  char code_digits[24];
   std::size_t fields_size = 0;
-  for (const auto& [name, value] : headers.get_all()) fields_size += name.size() + value.size() + 4;
-  // Start line, fields, what we add (Date, Connection, Transfer-Encoding), the body.
-  out.reserve(160 + fields_size + chunk.size());
   bool add_connection_close = false;
   bool add_keep_alive = false;
   bool has_date = false;
@@ -883,10 +1026,14 @@ Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
       throw HTTPOutputError("Newline in request line");
     }
     request_method_ = rs->method;
-    chunking_output_ = (rs->method == "POST"sv || rs->method == "PUT"sv || rs->method == "PATCH"sv) &&
+    chunking_output_ = (is(rs->method, "POST") || is(rs->method, "PUT") || is(rs->method, "PATCH")) &&
                        !headers.contains("Content-Length") &&
                        !headers.contains("Transfer-Encoding");
-    str_append(&out, rs->method, " ", rs->path, " HTTP/1.1\r\n");
+    for (const auto& [name, value] : headers.get_all()) fields_size += name.size() + value.size() + 4;
+    line[0] = rs->method;
+    line[1] = " "sv;
+    line[2] = rs->path;
+    line[3] = " HTTP/1.1\r\n"sv;
     expected_content_remaining_.reset();
   } else {
     const auto* rs = std::get_if<ResponseStartLine>(&start_line);
@@ -898,17 +1045,18 @@ Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
     const std::string* content_length = nullptr;
     bool has_te = false, has_connection = false;
     for (const auto& [name, value] : headers.get_all()) {
-      if (name == "Content-Length"sv) {
+      fields_size += name.size() + value.size() + 4;
+      if (is(name, "Content-Length")) {
         content_length = &value;
-      } else if (name == "Transfer-Encoding"sv) {
+      } else if (is(name, "Transfer-Encoding")) {
         has_te = true;
-      } else if (name == "Connection"sv) {
+      } else if (is(name, "Connection")) {
         has_connection = true;
-      } else if (name == "Date"sv) {
+      } else if (is(name, "Date")) {
         has_date = true;
       }
     }
-    chunking_output_ = request_http11_ && request_method_ != "HEAD"sv &&
+    chunking_output_ = request_http11_ && !is(request_method_, "HEAD") &&
                        !bodyless && content_length == nullptr && !has_te;
     if (request_http11_ && disconnect_on_finish_ && !has_connection) {
       add_connection_close = true;
@@ -918,13 +1066,17 @@ Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
       add_keep_alive = true;
     }
     if (!request_http11_ && !chunking_output_ && !bodyless &&
-        content_length == nullptr && request_method_ != "HEAD"sv) {
+        content_length == nullptr && !is(request_method_, "HEAD")) {
       // An HTTP/1.0 response without a length ends at close.
       disconnect_on_finish_ = true;
       add_keep_alive = false;
     }
-    str_append(&out, "HTTP/1.1 ", code, " ", rs->reason, "\r\n");
-    if (request_method_ == "HEAD"sv || bodyless) {
+    line[0] = "HTTP/1.1 "sv;
+    line[1] = format_int(code, code_digits);
+    line[2] = " "sv;
+    line[3] = rs->reason;
+    line[4] = "\r\n"sv;
+    if (is(request_method_, "HEAD") || bodyless) {
       expected_content_remaining_ = 0;
     } else if (content_length != nullptr) {
       auto v = parse_content_length(*content_length);
@@ -934,22 +1086,49 @@ Future<void> HTTP1Connection::write_headers(const StartLine& start_line,
       expected_content_remaining_.reset();
     }
   }
-  const std::size_t fields_begin = out.size();
-  for (const auto& [name, value] : headers.get_all()) str_append(&out, name, ": ", value, "\r\n");
+  // What we add after the application's fields.
+  const std::string_view te_line = chunking_output_ ? "Transfer-Encoding: chunked\r\n"sv : ""sv;
+  const std::string_view close_line = add_connection_close ? "Connection: close\r\n"sv : ""sv;
+  const std::string_view keep_alive_line =
+      add_keep_alive ? "Connection: Keep-Alive\r\n"sv : ""sv;
+  const std::string_view date_line =
+      !is_client_ && params_.date_header && !has_date ? cached_date_line() : ""sv;
+  std::size_t header_size = fields_size + te_line.size() + close_line.size() +
+                            keep_alive_line.size() + date_line.size() + 2;
+  for (std::string_view piece : line) header_size += piece.size();
+
+  std::string out;
+  out.reserve(header_size + (chunk.empty() ? 0 : chunk.size() + kMaxChunkFraming));
+  out.resize(header_size);
+  char* p = out.data();
+  const auto put = [&p](std::string_view s) { p = put_bytes(p, s.data(), s.size()); };
+  for (std::string_view piece : line) put(piece);
+  const char* const fields_begin = p;
+  for (const auto& [name, value] : headers.get_all()) {
+    put(name);
+    put(": "sv);
+    put(value);
+    put("\r\n"sv);
+  }
   // A CR, LF or NUL in a name or value would end or corrupt its line: the formatted fields
   // hold exactly one CR and one LF each, and no NUL (one vector pass, not one per string).
-  if (count_cr_lf_nul(std::string_view(out).substr(fields_begin)) != 2 * headers.size()) {
+  if (count_cr_lf_nul(std::string_view(fields_begin, static_cast<std::size_t>(p - fields_begin))) !=
+      2 * headers.size()) {
     throw HTTPOutputError("Newline in header");
   }
-  if (chunking_output_) out += "Transfer-Encoding: chunked\r\n";
-  if (add_connection_close) out += "Connection: close\r\n";
-  if (add_keep_alive) out += "Connection: Keep-Alive\r\n";
-  if (!is_client_ && params_.date_header && !has_date) {
-    str_append(&out, "Date: ", cached_date(), "\r\n");
-  }
-  out += "\r\n";
+  put(te_line);
+  put(close_line);
+  put(keep_alive_line);
+  put(date_line);
+  put("\r\n"sv);
   response_started_ = true;
-  if (!chunk.empty()) out += format_chunk(std::move(chunk));
+  if (!chunk.empty() && admit_chunk(chunk.size())) {
+    if (chunking_output_) {
+      append_chunk_framed(out, chunk);
+    } else {
+      out += chunk;
+    }
+  }
   if (!stream_ || stream_->closed()) {
     Future<void> f;
     f.set_exception(StreamClosedError());
@@ -971,26 +1150,27 @@ void HTTP1Connection::send(std::string data) {
                                        : stream_->write(std::move(data));
 }
 
-std::string HTTP1Connection::format_chunk(std::string chunk) {
+bool HTTP1Connection::admit_chunk(std::size_t size) {
   // A response to HEAD has no body: what the application writes is dropped (as nginx
   // does; Tornado raises, which turned `write_headers(status, headers, body)` for GET and
   // HEAD alike into a closed connection without a response).
-  if (!is_client_ && request_method_ == "HEAD"sv) return {};
+  if (!is_client_ && is(request_method_, "HEAD")) return false;
   if (expected_content_remaining_) {
-    if (chunk.size() > *expected_content_remaining_) {
+    if (size > *expected_content_remaining_) {
       if (stream_) stream_->close();
       throw HTTPOutputError("Tried to write more data than Content-Length");
     }
-    *expected_content_remaining_ -= chunk.size();
+    *expected_content_remaining_ -= size;
   }
+  return true;
+}
+
+std::string HTTP1Connection::format_chunk(std::string chunk) {
+  if (!admit_chunk(chunk.size())) return {};
   if (chunking_output_ && !chunk.empty()) {
-    char hex[24];
-    const int n = std::snprintf(hex, sizeof(hex), "%zx\r\n", chunk.size());
     std::string out;
-    out.reserve(static_cast<std::size_t>(n) + chunk.size() + 2);
-    out.append(hex, static_cast<std::size_t>(n));
-    out += chunk;
-    out += "\r\n";
+    out.reserve(chunk.size() + kMaxChunkFraming);
+    append_chunk_framed(out, chunk);
     return out;
   }
   return chunk;
@@ -1034,9 +1214,9 @@ void HTTP1Connection::finish() {
     finish_request();
   } else {
     const std::weak_ptr<bool> alive = alive_token();
-    pending_write_->add_done_callback([this, alive](Future<void> f) {
+    pending_write_->add_done_callback([this, alive, id = message_id_](Future<void> f) {
       if (!f.cancelled()) (void)f.exception();
-      if (!alive.expired() && *alive.lock()) finish_request();
+      if (!alive.expired() && *alive.lock() && message_id_ == id) finish_request();
     });
   }
 }
@@ -1102,19 +1282,20 @@ void HTTP1ServerConnection::abandon() {
 }
 
 Future<void> HTTP1ServerConnection::server_request_loop(std::shared_ptr<HTTP1ServerConnection> self) {
-  std::string buffered;
-  std::size_t buffered_pos = 0;
   bool detached = false;
-  // One message exchange at a time; its storage lives in this frame (no allocation per
-  // request), each exchange still gets a freshly constructed HTTP1Connection.
+  // One message exchange at a time, on one HTTP1Connection in this frame: made for the
+  // first request and reset for each next one (reset_for_next_message: the same state
+  // as a new one, with the bytes read past the last message still buffered).
   std::optional<HTTP1Connection> conn;
   try {
     for (;;) {
       if (self->delegate_ == nullptr || self->stream_->closed()) break;
-      if (self->draining_ && buffered_pos >= buffered.size() && !self->input_pending()) break;
-      conn.emplace(self->stream_, false, self->params_, self->context_, std::move(buffered),
-                   buffered_pos);
-      buffered.clear();
+      if (self->draining_ && (!conn || conn->available() == 0) && !self->input_pending()) break;
+      if (conn) {
+        conn->reset_for_next_message(self->params_, self->context_);
+      } else {
+        conn.emplace(self->stream_, false, self->params_, self->context_);
+      }
       if (self->draining_) conn->set_close_after_response();
       std::unique_ptr<HTTPMessageDelegate> request_delegate =
           self->delegate_->start_request(self.get(), &*conn);
@@ -1127,8 +1308,6 @@ Future<void> HTTP1ServerConnection::server_request_loop(std::shared_ptr<HTTP1Ser
         break;
       }
       if (!keep_going) break;
-      buffered = conn->take_buffer(&buffered_pos);
-      conn.reset();
     }
   } catch (const StreamClosedError&) {
   } catch (...) {

@@ -111,8 +111,14 @@ class HTTP1Connection : public httputil::HTTPConnection {
   // start (for the next HTTP1Connection's constructor).
   std::string take_buffer(std::size_t* pos);
   // Per-message overrides (Tornado's set_body_timeout / set_max_body_size).
-  void set_body_timeout(double seconds) { params_.body_timeout = seconds; }
-  void set_max_body_size(std::size_t n) { params_.max_body_size = n; }
+  void set_body_timeout(double seconds) {
+    params_.body_timeout = seconds;
+    params_changed_ = true;
+  }
+  void set_max_body_size(std::size_t n) {
+    params_.max_body_size = n;
+    params_changed_ = true;
+  }
   // After this message the connection closes (server side adds "Connection: close" if
   // the response has not started). Used by graceful shutdown.
   void set_close_after_response();
@@ -128,7 +134,10 @@ class HTTP1Connection : public httputil::HTTPConnection {
   void finish() override;
   const httputil::RequestContext& context() const override { return context_; }
   // The context, for httpserver's X-Forwarded-* rewriting.
-  httputil::RequestContext& mutable_context() { return context_; }
+  httputil::RequestContext& mutable_context() {
+    context_changed_ = true;
+    return context_;
+  }
 
   // True while waiting for the first byte of a message with nothing buffered (the
   // connection can be closed without losing a request).
@@ -152,13 +161,27 @@ class HTTP1Connection : public httputil::HTTPConnection {
   void append_read(std::string data);
   std::string take(std::size_t n);
   std::size_t available() const { return buf_.size() - pos_; }
+  // The timeout timer: armed/disarmed per message phase; the scheduled IOLoop timeout
+  // may outlive a disarm (see arm_timer) and is only cancelled by cancel_timer.
   void arm_timer(double seconds);
   void disarm_timer();
+  void schedule_timer();
+  void cancel_timer();
+  void clamp_chunk_size();
+  // Server loop: readies this object for the next message on the same stream, exactly as
+  // a new HTTP1Connection handed take_buffer()'s bytes would be (every message-state
+  // member below must be reset there).
+  void reset_for_next_message(const HTTP1ConnectionParameters& params,
+                              const httputil::RequestContext& context);
+  friend class HTTP1ServerConnection;
   void on_connection_close();
   void finish_request();
   void mark_exchange_done();
   std::weak_ptr<bool> alive_token();
   void clear_callbacks();
+  // Checks a body chunk against HEAD (dropped: false) and Content-Length (throws past it)
+  // and counts it.
+  bool admit_chunk(std::size_t size);
   std::string format_chunk(std::string chunk);
   // Server side, after an error response: reads and drops input until the client closes
   // (bounded in time), so that closing does not reset the connection under the response.
@@ -201,11 +224,18 @@ class HTTP1Connection : public httputil::HTTPConnection {
   std::optional<Future<void>> finish_future_;
   std::function<void()> close_callback_;
   bool stream_callback_set_ = false;  // our close callback is on the stream
-  std::optional<ioloop::TimeoutHandle> timer_;
+  std::optional<ioloop::TimeoutHandle> timer_;  // scheduled at timer_when_
+  double timer_when_ = 0;
+  bool timer_armed_ = false;  // the connection times out at deadline_
+  double deadline_ = 0;
   ioloop::IOLoop* loop_;
   // Lets callbacks that may outlive the connection see that it is gone; made on first use
-  // (most exchanges finish without one).
+  // (most exchanges finish without one). A callback also checks message_id_: the server
+  // loop reuses the object for the next message (reset_for_next_message).
   std::shared_ptr<bool> alive_;
+  std::uint64_t message_id_ = 0;
+  bool params_changed_ = false;   // since construction / the last reset
+  bool context_changed_ = false;  // mutable_context() was called
 };
 
 // Serves the requests of one connection in sequence (Tornado's HTTP1ServerConnection):

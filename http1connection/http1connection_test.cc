@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <random>
@@ -57,6 +58,8 @@ class EchoRequest : public HTTPMessageDelegate {
     start_ = std::get<RequestStartLine>(sl);
     headers_ = std::move(headers);
     if (start_.path == "/throw-headers") throw std::runtime_error("boom in headers");
+    if (start_.path == "/limit3") conn_->set_max_body_size(3);  // this message only
+    if (start_.path == "/context") conn_->mutable_context().remote_ip = "changed";
     return std::nullopt;
   }
   std::optional<Future<void>> data_received(std::string chunk) override {
@@ -98,7 +101,9 @@ class EchoRequest : public HTTPMessageDelegate {
     if (p == "/inject") {
       // CR, LF or NUL at every offset of a field name or value (and deep into long ones:
       // the check counts 16 bytes at a time in runs of 255) is refused before anything is
-      // written; the body reports how many of the 132 attempts were refused.
+      // written; the body reports how many of the 132 attempts were refused. Then the
+      // same in a reason phrase (short ones are counted byte by byte, longer ones 16
+      // bytes at a time): 18 x 3 more, and a clean 40-byte reason passes.
       std::vector<int> pads;
       for (int pad = 0; pad < 18; ++pad) pads.push_back(pad);
       for (int pad : {4079, 4080, 4081, 5000}) pads.push_back(pad);
@@ -116,8 +121,20 @@ class EchoRequest : public HTTPMessageDelegate {
           }
         }
       }
+      for (int pad : pads) {
+        if (pad > 40) continue;
+        for (char bad : {'\r', '\n', '\0'}) {
+          try {
+            (void)conn_->write_headers(
+                ResponseStartLine{"HTTP/1.1", 200, std::string(pad, 'r') + bad + "s"},
+                HTTPHeaders{});
+          } catch (const httputil::HTTPOutputError&) {
+            ++refused;
+          }
+        }
+      }
       const std::string out = std::to_string(refused);
-      (void)conn_->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"},
+      (void)conn_->write_headers(ResponseStartLine{"HTTP/1.1", 200, std::string(40, 'r')},
                                  HTTPHeaders{{"Content-Length", std::to_string(out.size())}}, out);
       conn_->finish();
       return;
@@ -133,6 +150,7 @@ class EchoRequest : public HTTPMessageDelegate {
       return;
     }
     std::string out = start_.method + " " + p + " " + body_;
+    if (p == "/context" || p == "/ip") out += " ip=" + conn_->context().remote_ip;
     if (auto ce = headers_.get("X-Consumed-Content-Encoding")) out += " consumed=" + *ce;
     HTTPHeaders h{{"Content-Length", std::to_string(out.size())}};
     (void)conn_->write_headers(ResponseStartLine{"HTTP/1.1", 200, "OK"}, h, out);
@@ -205,6 +223,38 @@ ASYNC_TEST_F(HTTP1ConnectionTest, KeepAliveHTTP11) {
     EXPECT_EQ(r.find("Connection:"), std::string::npos) << r;
   }
   EXPECT_EQ(server.conns_.size(), 1u);
+}
+
+// Per-message state does not leak into the next message on the same connection (the
+// server loop reuses its HTTP1Connection): a per-message body limit, a changed context,
+// a chunked response before a Content-Length one.
+ASYNC_TEST_F(HTTP1ConnectionTest, KeepAliveMessagesStartFresh) {
+  EchoServer server;
+  auto client = testing::plain_client(server.port());
+  co_await client->write("POST /limit3 HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nab");
+  std::string r = co_await read_http_response(client.get());
+  EXPECT_EQ(http_body_of(r), "POST /limit3 ab");
+  co_await client->write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nabcde");
+  r = co_await read_http_response(client.get());
+  EXPECT_EQ(http_status_of(r), 200) << r;
+  EXPECT_EQ(http_body_of(r), "POST / abcde");
+  co_await client->write("GET /context HTTP/1.1\r\nHost: x\r\n\r\n");
+  r = co_await read_http_response(client.get());
+  EXPECT_EQ(http_body_of(r), "GET /context  ip=changed");
+  co_await client->write("GET /ip HTTP/1.1\r\nHost: x\r\n\r\n");
+  r = co_await read_http_response(client.get());
+  EXPECT_EQ(http_body_of(r), "GET /ip  ip=127.0.0.1");
+  co_await client->write("GET /chunked HTTP/1.1\r\nHost: x\r\n\r\n");
+  r = co_await read_http_response(client.get());
+  EXPECT_NE(r.find("Transfer-Encoding: chunked"), std::string::npos) << r;
+  std::string chunks = co_await client->read_until("0\r\n\r\n");
+  EXPECT_EQ(chunks, "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+  co_await client->write("GET /ok HTTP/1.1\r\nHost: x\r\n\r\n");
+  r = co_await read_http_response(client.get());
+  EXPECT_EQ(r.find("Transfer-Encoding"), std::string::npos) << r;
+  EXPECT_EQ(http_body_of(r), "GET /ok ");
+  EXPECT_EQ(server.conns_.size(), 1u);
+  EXPECT_EQ(server.started, 7);
 }
 
 ASYNC_TEST_F(HTTP1ConnectionTest, HTTP10ClosesWithoutKeepAlive) {
@@ -475,7 +525,8 @@ ASYNC_TEST_F(HTTP1ConnectionTest, HeaderInjectionRefusedAtEveryOffset) {
   std::string r = co_await http_exchange(server.port(),
                                          "GET /inject HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(http_status_of(r), 200) << r;
-  EXPECT_EQ(http_body_of(r), "132");
+  EXPECT_EQ(http_body_of(r), "186");
+  EXPECT_EQ(r.rfind("HTTP/1.1 200 " + std::string(40, 'r') + "\r\n", 0), 0u) << r;
   r = co_await http_exchange(server.port(),
                              "GET /bigheader HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
   EXPECT_EQ(http_status_of(r), 200);
@@ -681,6 +732,51 @@ ASYNC_TEST_F(HTTP1ConnectionTest, IdleTimeoutCloses) {
   co_await client2->write("GET / HTTP/1.1\r\nHost: a\r\n\r\n");
   r = co_await client2->read_until_close();
   EXPECT_EQ(http_status_of(r), 200);
+}
+
+// The server reuses one HTTP1Connection per connection and its idle timer stays
+// scheduled across requests (moved on when it fires early): the idle time still counts
+// from the last response, not from the first request.
+ASYNC_TEST_F(HTTP1ConnectionTest, IdleTimeoutCountsFromLastResponse) {
+  HTTP1ConnectionParameters p;
+  p.idle_timeout = 0.5;
+  p.header_timeout = 0.5;
+  EchoServer server(p);
+  auto client = testing::plain_client(server.port());
+  co_await client->write("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n");
+  std::string r = co_await read_http_response(client.get());
+  EXPECT_EQ(http_body_of(r), "GET /1 ");
+  co_await gen::sleep(0.3);  // the first idle deadline is 0.2 s away
+  co_await client->write("GET /2 HTTP/1.1\r\nHost: a\r\n\r\n");
+  r = co_await read_http_response(client.get());
+  EXPECT_EQ(http_body_of(r), "GET /2 ");
+  const auto answered = std::chrono::steady_clock::now();
+  r = co_await client->read_until_close();
+  EXPECT_EQ(r, "");
+  // A timer left at the first deadline would close ~0.2 s after the second response.
+  EXPECT_GE(std::chrono::duration<double>(std::chrono::steady_clock::now() - answered).count(),
+            0.4);
+  EXPECT_EQ(server.started, 3);  // the third exchange waited for a request and timed out
+}
+
+// A body timeout shorter than the idle timer still scheduled from the message before
+// moves the timer earlier.
+ASYNC_TEST_F(HTTP1ConnectionTest, BodyTimeoutOnKeepAliveConnection) {
+  HTTP1ConnectionParameters p;
+  p.idle_timeout = 30;
+  p.header_timeout = 30;
+  p.body_timeout = 0.05;
+  EchoServer server(p);
+  auto client = testing::plain_client(server.port());
+  co_await client->write("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n");
+  std::string r = co_await read_http_response(client.get());
+  EXPECT_EQ(http_body_of(r), "GET /1 ");
+  const auto sent = std::chrono::steady_clock::now();
+  co_await client->write("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 10\r\n\r\nabc");
+  r = co_await client->read_until_close();
+  EXPECT_EQ(r, "");
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - sent).count(), 10);
+  while (server.delegate_closes < 1) co_await gen::moment;
 }
 
 ASYNC_TEST_F(HTTP1ConnectionTest, HeaderTimeoutCloses) {

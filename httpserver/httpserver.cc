@@ -51,9 +51,35 @@ http1connection::HTTP1ConnectionParameters make_params(const HTTPServerOptions& 
   return p;
 }
 
+// One spare block per thread for CallableAdapter: a server makes and frees one adapter
+// per request on its loop's thread, so the second and later ones skip the allocator.
+// Not under ASan, which must see every free (a request used after its exchange).
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kKeepSpareAdapter = false;
+#else
+constexpr bool kKeepSpareAdapter = true;
+#endif
+struct SpareAdapterBlock {
+  void* block = nullptr;
+  ~SpareAdapterBlock() { ::operator delete(block); }
+};
+thread_local SpareAdapterBlock spare_adapter;
+
 // Collects the body and calls the request callback at finish (Tornado's _CallableAdapter).
-class CallableAdapter : public HTTPMessageDelegate {
+class CallableAdapter final : public HTTPMessageDelegate {
  public:
+  static void* operator new(std::size_t size) {
+    if (void* p = std::exchange(spare_adapter.block, nullptr)) return p;
+    return ::operator new(size);
+  }
+  static void operator delete(void* p) {
+    if (kKeepSpareAdapter && spare_adapter.block == nullptr) {
+      spare_adapter.block = p;
+      return;
+    }
+    ::operator delete(p);
+  }
+
   CallableAdapter(const HTTPServer::RequestCallback* callback, httputil::HTTPConnection* conn)
       : callback_(callback), conn_(conn) {}
   std::optional<Future<void>> headers_received(const StartLine& start_line,

@@ -3,6 +3,8 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <tuple>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -80,7 +82,7 @@ std::string_view strip_ows(std::string_view s) {
 
 
 bool is_http1_version(std::string_view v) {
-  return v.size() == 8 && v.substr(0, 7) == "HTTP/1." && absl::ascii_isdigit(v[7]);
+  return v.size() == 8 && std::memcmp(v.data(), "HTTP/1.", 7) == 0 && absl::ascii_isdigit(v[7]);
 }
 
 }  // namespace
@@ -90,16 +92,25 @@ bool is_token(std::string_view s) {
          std::all_of(s.begin(), s.end(), [](char c) { return is_tchar(c); });
 }
 
-std::string normalize_header_name(std::string_view name) {
-  std::string out(name);
+namespace {
+
+// normalize_header_name of `name` into out[0, name.size()).
+void normalize_into(std::string_view name, char* out) {
   // Table lookups, no branches on the letter: this runs for every header field. A
   // letter starts a word when the input byte before it is '-' (which both tables keep),
   // so no iteration waits for the previous one's result.
-  for (std::size_t i = 0; i < out.size(); ++i) {
+  for (std::size_t i = 0; i < name.size(); ++i) {
     const auto u = static_cast<unsigned char>(name[i]);
     const bool word_start = i == 0 || name[i - 1] == '-';
     out[i] = static_cast<char>(word_start ? kToUpper[u] : kToLower[u]);
   }
+}
+
+}  // namespace
+
+std::string normalize_header_name(std::string_view name) {
+  std::string out(name);
+  normalize_into(name, out.data());
   return out;
 }
 
@@ -160,23 +171,26 @@ absl::Status HTTPHeaders::parse_line(std::string_view line) {
   if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
     return absl::InvalidArgumentError("obsolete line folding in header");
   }
-  // The name is a token directly followed by ':'. memchr finds the colon; the name's
-  // bytes are then checked without an early exit, so the checks do not wait on each
-  // other.
-  const std::size_t colon = line.find(':');
-  if (colon == std::string_view::npos) {
-    return absl::InvalidArgumentError("no colon in header line");
+  // The name is a token directly followed by ':'. One scan over the token bytes finds
+  // the colon when the name is valid (':' is not a tchar, so it is the first one); any
+  // other stop only has to tell the two errors apart.
+  std::size_t colon = 0;
+  while (colon < line.size() && is_tchar(static_cast<unsigned char>(line[colon]))) ++colon;
+  if (colon == line.size() || line[colon] != ':' || colon == 0) {
+    if (line.find(':') == std::string_view::npos) {
+      return absl::InvalidArgumentError("no colon in header line");
+    }
+    return absl::InvalidArgumentError("invalid header name");
   }
-  bool name_ok = colon > 0;
-  for (std::size_t i = 0; i < colon; ++i) {
-    name_ok &= is_tchar(static_cast<unsigned char>(line[i]));
-  }
-  if (!name_ok) return absl::InvalidArgumentError("invalid header name");
   std::string_view value = strip_ows(line.substr(colon + 1));
   if (!all_field_value_chars(value)) {
     return absl::InvalidArgumentError("invalid character in header value");
   }
-  fields_.emplace_back(normalize_header_name(line.substr(0, colon)), std::string(value));
+  // Constructed in place in the vector (no temporaries moved in), then normalized there.
+  Field& field = fields_.emplace_back(std::piecewise_construct,
+                                      std::forward_as_tuple(line.data(), colon),
+                                      std::forward_as_tuple(value.data(), value.size()));
+  normalize_into(line.substr(0, colon), field.first.data());
   return absl::OkStatus();
 }
 
@@ -223,12 +237,14 @@ absl::StatusOr<RequestStartLine> parse_request_start_line(std::string_view line)
       target_ok = false;
     }
   }
-  if (version.find(' ') != std::string_view::npos) {
+  // A valid version has no space: only an invalid one needs the search.
+  const bool version_ok = is_http1_version(version);
+  if (!version_ok && version.find(' ') != std::string_view::npos) {
     return absl::InvalidArgumentError("malformed HTTP request line");
   }
   if (!is_token(method)) return absl::InvalidArgumentError("malformed HTTP method");
   if (!target_ok) return absl::InvalidArgumentError("malformed HTTP request target");
-  if (!is_http1_version(version)) {
+  if (!version_ok) {
     return absl::InvalidArgumentError("malformed HTTP version in request line");
   }
   return RequestStartLine{std::string(method), std::string(target), std::string(version)};

@@ -43,6 +43,15 @@ TEST(StartLineTest, Request) {
   EXPECT_FALSE(parse_request_start_line("G(T /foo HTTP/1.1").ok());
   EXPECT_FALSE(parse_request_start_line("GET /f\x7fo HTTP/1.1").ok());
   EXPECT_FALSE(parse_request_start_line("GET /foo HTTP/1.1 ").ok());
+  // Which check refused it (the messages reach the server's log).
+  const auto message = [](std::string_view line) {
+    return std::string(parse_request_start_line(line).status().message());
+  };
+  EXPECT_EQ(message("GET / HTTP/1 1"), "malformed HTTP request line");
+  EXPECT_EQ(message("GET / HTTP/1.x"), "malformed HTTP version in request line");
+  EXPECT_EQ(message("G(T / HTTP/1.x"), "malformed HTTP method");
+  EXPECT_EQ(message("G(T / HTTP 1.1"), "malformed HTTP request line");
+  EXPECT_EQ(message("GET /\x01 HTTP/1.x"), "malformed HTTP request target");
 }
 
 TEST(StartLineTest, Response) {
@@ -66,6 +75,38 @@ TEST(HTTPServerRequestTest, FromStartLine) {
   EXPECT_EQ(req.query_arguments["a"], (std::vector<std::string>{"1", "2"}));
   EXPECT_EQ(req.query_arguments["b"], (std::vector<std::string>{""}));
   EXPECT_EQ(req.full_url(), "http://Example.COM:8080/p/q?a=1&a=2&b=");
+}
+
+TEST(HTTPServerRequestTest, PathAndQuery) {
+  HTTPServerRequest plain(RequestStartLine{"GET", "/a/b", "HTTP/1.1"}, HTTPHeaders{});
+  EXPECT_EQ(plain.path, "/a/b");
+  EXPECT_EQ(plain.query, "");
+  EXPECT_EQ(plain.remote_ip, "");
+  EXPECT_EQ(plain.protocol, "http");
+  HTTPServerRequest empty_query(RequestStartLine{"GET", "/a?", "HTTP/1.1"}, HTTPHeaders{});
+  EXPECT_EQ(empty_query.path, "/a");
+  EXPECT_EQ(empty_query.query, "");
+  EXPECT_TRUE(empty_query.query_arguments.empty());
+  HTTPServerRequest two_marks(RequestStartLine{"GET", "/?x=?&y", "HTTP/1.1"}, HTTPHeaders{});
+  EXPECT_EQ(two_marks.path, "/");
+  EXPECT_EQ(two_marks.query, "x=?&y");
+  EXPECT_EQ(two_marks.arguments["x"], (std::vector<std::string>{"?"}));
+  EXPECT_EQ(two_marks.arguments["y"], (std::vector<std::string>{""}));
+}
+
+TEST(HTTPServerRequestTest, HostFromHeaders) {
+  const RequestStartLine sl{"GET", "/", "HTTP/1.1"};
+  HTTPServerRequest none(sl, HTTPHeaders{{"X", "y"}});
+  EXPECT_EQ(none.host, "127.0.0.1");
+  EXPECT_EQ(none.host_name, "127.0.0.1");
+  // Two Host fields are joined as headers.get does (HTTP1Connection refuses them).
+  HTTPServerRequest two(sl, HTTPHeaders{{"host", "A:1"}, {"X", "y"}, {"HOST", "b"}});
+  EXPECT_EQ(two.host, "A:1,b");
+  EXPECT_EQ(two.host_name, "a:1,b");
+  HTTPServerRequest out_of_range(sl, HTTPHeaders{{"Host", "H:65536"}});
+  EXPECT_EQ(out_of_range.host_name, "h:65536");
+  HTTPServerRequest v6(sl, HTTPHeaders{{"Host", "[::1]:80"}});
+  EXPECT_EQ(v6.host_name, "[::1]");
 }
 
 
@@ -142,6 +183,38 @@ TEST(HTTPServerRequestTest, DefaultConstructor) {
   EXPECT_TRUE(req.body.empty());
 }
 
+
+// Every byte in a field name: a tchar is part of it; ':' ends it; anything else makes
+// the name invalid (or, without any colon, the line). The message says which.
+TEST(HTTPHeadersTest, EveryByteInName) {
+  const std::string tchars =
+      "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+  for (int c = 0; c < 256; ++c) {
+    for (std::size_t pos = 0; pos < 3; ++pos) {
+      std::string name = "Abc";
+      name[pos] = static_cast<char>(c);
+      HTTPHeaders h;
+      const absl::Status st = h.parse_line(name + ": v");
+      const bool tchar = tchars.find(static_cast<char>(c)) != std::string::npos;
+      if (tchar || (c == ':' && pos > 0)) {  // "A:c: v" is field A with value "c: v"
+        EXPECT_TRUE(st.ok()) << c << " at " << pos;
+      } else if ((c == ' ' || c == '\t') && pos == 0) {
+        EXPECT_EQ(st.message(), "obsolete line folding in header");
+      } else {  // also ':' first: an empty name
+        EXPECT_EQ(st.message(), "invalid header name") << c << " at " << pos;
+      }
+    }
+  }
+  HTTPHeaders h;
+  EXPECT_EQ(h.parse_line("NoColon").message(), "no colon in header line");
+  EXPECT_EQ(h.parse_line("No Colon").message(), "no colon in header line");
+  EXPECT_EQ(h.parse_line("Bad Name: v").message(), "invalid header name");
+  EXPECT_EQ(h.parse_line(": v").message(), "invalid header name");
+  EXPECT_EQ(h.parse_line("").message(), "no colon in header line");
+  EXPECT_TRUE(h.parse_line("X:").ok());
+  EXPECT_TRUE(h.parse_line("X-Y:a:b").ok());
+  EXPECT_EQ(h.get("X-Y"), "a:b");
+}
 
 // The word-at-a-time value check agrees with the per-byte rule for every byte value at
 // every offset within a word and in the tail.

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "escape/url.h"
 #include "httputil/httputil.h"
+#include "httputil/internal.h"
 
 namespace tornado::httputil {
 
@@ -29,16 +30,19 @@ namespace {
 // netloc's host and port when it ends in ":<1 to 5 digits>" after a host ("::1" and
 // "[::1]" end in something that is not a port). The port may be above 65535.
 std::optional<std::pair<std::string_view, int>> split_port(std::string_view netloc) {
-  const std::size_t colon = netloc.rfind(':');
-  if (colon == std::string_view::npos || colon == 0 || netloc[colon - 1] == ':') return std::nullopt;
-  const std::string_view digits = netloc.substr(colon + 1);
-  if (digits.empty() || digits.size() > 5) return std::nullopt;
+  // Back from the end over the digits (value built on the way), at most 5 of them; the
+  // byte before them must be that colon.
+  const std::size_t n = netloc.size();
+  std::size_t i = n;
   int port = 0;
-  for (char c : digits) {
-    if (c < '0' || c > '9') return std::nullopt;
-    port = port * 10 + (c - '0');
+  int scale = 1;
+  while (i > 0 && n - i < 5 && netloc[i - 1] >= '0' && netloc[i - 1] <= '9') {
+    port += (netloc[i - 1] - '0') * scale;
+    scale *= 10;
+    --i;
   }
-  return std::pair<std::string_view, int>(netloc.substr(0, colon), port);
+  if (i == n || i < 2 || netloc[i - 1] != ':' || netloc[i - 2] == ':') return std::nullopt;
+  return std::pair<std::string_view, int>(netloc.substr(0, i - 1), port);
 }
 
 }  // namespace
@@ -51,30 +55,51 @@ absl::StatusOr<std::pair<std::string, std::optional<int>>> split_host_and_port(
   return std::pair<std::string, std::optional<int>>(std::string(split->first), split->second);
 }
 
+namespace {
+
+// The Host field as headers.get("Host") gives it, else Tornado's "127.0.0.1". One field
+// (the common case, and the only one HTTP1Connection lets through) is copied without a
+// joined temporary.
+std::string host_of(const HTTPHeaders& headers) {
+  const std::string* only_host = nullptr;
+  int hosts = 0;
+  for (const auto& [name, value] : headers.get_all()) {
+    if (name.size() == 4 && internal::iequals(name, "Host")) {
+      only_host = &value;
+      ++hosts;
+    }
+  }
+  if (hosts == 1) return *only_host;
+  if (hosts > 1) return *headers.get("Host");
+  return "127.0.0.1";
+}
+
+// The host without a valid port, lower-cased (the whole Host if its port is out of
+// range, as split_host_and_port fails then).
+std::string host_name_of(std::string_view host) {
+  const auto split = split_port(host);
+  std::string out(split && split->second <= 65535 ? split->first : host);
+  for (char& c : out) c = absl::ascii_tolower(static_cast<unsigned char>(c));
+  return out;
+}
+
+}  // namespace
+
+// Every member computed in the initializer list: no default value built and replaced.
 HTTPServerRequest::HTTPServerRequest(const RequestStartLine& start_line, HTTPHeaders hdrs,
                                      HTTPConnection* conn)
     : method(start_line.method),
       uri(start_line.path),
       version(start_line.version),
       headers(std::move(hdrs)),
+      remote_ip(conn != nullptr ? conn->context().remote_ip : std::string()),
+      protocol(conn != nullptr ? conn->context().protocol : std::string("http")),
+      host(host_of(headers)),
+      host_name(host_name_of(host)),
+      path(std::string_view(uri).substr(0, uri.find('?'))),
       connection(conn) {
-  if (connection != nullptr) {
-    remote_ip = connection->context().remote_ip;
-    protocol = connection->context().protocol;
-  }
-  if (auto h = headers.get("Host")) host = *std::move(h);
-  // host_name: the host without a valid port, lower-cased (the whole Host if its port is
-  // out of range, as split_host_and_port fails then).
-  const auto split = split_port(host);
-  const std::string_view name = split && split->second <= 65535 ? split->first : host;
-  host_name.assign(name.data(), name.size());
-  for (char& c : host_name) c = absl::ascii_tolower(static_cast<unsigned char>(c));
-  const std::size_t q = uri.find('?');
-  if (q == std::string::npos) {
-    path = uri;
-  } else {
-    path.assign(uri, 0, q);
-    query.assign(uri, q + 1);
+  if (path.size() < uri.size()) {  // uri[path.size()] == '?'
+    query.assign(uri, path.size() + 1);
     query_arguments = parse_qs_bytes(query, /*keep_blank_values=*/true);
     arguments = query_arguments;
   }

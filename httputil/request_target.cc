@@ -15,7 +15,7 @@ namespace {
 using internal::iequals;
 
 // Character classes of RFC 3986, one table of bit flags.
-enum : std::uint8_t {
+enum : std::uint16_t {
   kUnreserved = 1,  // ALPHA DIGIT - . _ ~
   kSubDelim = 2,    // ! $ & ' ( ) * + , ; =
   kHex = 4,         // HEXDIG
@@ -26,10 +26,12 @@ enum : std::uint8_t {
   // would refuse real browsers (`?ids[]=1`, `?filter[a]=1`); they cannot change framing.
   kBrowserPath = 32,
   kBrowserQuery = 64,
+  kRegName = 128,  // a reg-name byte but "%": unreserved / sub-delims without ","
+  kPathChar = 256,  // a path byte but "%": what scan_path takes without looking further
 };
 
-constexpr std::array<std::uint8_t, 256> make_classes() {
-  std::array<std::uint8_t, 256> t{};
+constexpr std::array<std::uint16_t, 256> make_classes() {
+  std::array<std::uint16_t, 256> t{};
   for (int c = 'a'; c <= 'z'; ++c) t[c] |= kUnreserved | kAlpha;
   for (int c = 'A'; c <= 'Z'; ++c) t[c] |= kUnreserved | kAlpha;
   for (int c = '0'; c <= '9'; ++c) t[c] |= kUnreserved | kDigit | kHex;
@@ -39,11 +41,18 @@ constexpr std::array<std::uint8_t, 256> make_classes() {
   for (char c : std::string_view("!$&'()*+,;=")) t[static_cast<unsigned char>(c)] |= kSubDelim;
   for (char c : std::string_view("[]|^")) t[static_cast<unsigned char>(c)] |= kBrowserPath | kBrowserQuery;
   for (char c : std::string_view("{}`\\")) t[static_cast<unsigned char>(c)] |= kBrowserQuery;
+  for (int c = 0; c < 256; ++c) {
+    if ((t[c] & (kUnreserved | kSubDelim)) != 0 && c != ',') t[c] |= kRegName;
+    if ((t[c] & (kUnreserved | kSubDelim | kBrowserPath)) != 0 || c == ':' || c == '@' ||
+        c == '/') {
+      t[c] |= kPathChar;
+    }
+  }
   return t;
 }
-constexpr std::array<std::uint8_t, 256> kClasses = make_classes();
+constexpr std::array<std::uint16_t, 256> kClasses = make_classes();
 
-constexpr bool has(char c, std::uint8_t cls) {
+constexpr bool has(char c, std::uint16_t cls) {
   return (kClasses[static_cast<unsigned char>(c)] & cls) != 0;
 }
 
@@ -263,8 +272,19 @@ absl::Status check_absolute_form(std::string_view t) {
 
 absl::Status validate_request_target(std::string_view method, std::string_view target) {
   if (target.empty()) return bad("empty");
-  if (method == "CONNECT") return check_authority_form(target);
-  if (target[0] == '/') return check_path_and_query(target, 0);
+  if (method.size() == 7 && std::memcmp(method.data(), "CONNECT", 7) == 0) {
+    return check_authority_form(target);
+  }
+  if (target[0] == '/') {
+    // A plain path (the common case) in one table lookup per byte; a "%" or "?" (or a
+    // bad byte) takes the full scan.
+    std::size_t i = 1;
+    while (i < target.size() && (kClasses[static_cast<unsigned char>(target[i])] & kPathChar) != 0) {
+      ++i;
+    }
+    if (i == target.size()) return absl::OkStatus();
+    return check_path_and_query(target, 0);
+  }
   if (target == "*") {
     if (method == "OPTIONS") return absl::OkStatus();
     return bad("asterisk-form (\"*\") is only allowed for OPTIONS");
@@ -273,6 +293,19 @@ absl::Status validate_request_target(std::string_view method, std::string_view t
 }
 
 bool is_valid_host_header(std::string_view value) {
+  // The common Host ("name" or "name:port") in one table lookup per byte; an IP literal
+  // or a "%" takes the full grammar below.
+  const char* p = value.data();
+  const char* const end = p + value.size();
+  if (p == end || *p != '[') {
+    while (p != end && (kClasses[static_cast<unsigned char>(*p)] & kRegName) != 0) ++p;
+    if (p == end) return true;
+    if (*p == ':') {
+      for (++p; p != end && (kClasses[static_cast<unsigned char>(*p)] & kDigit) != 0;) ++p;
+      return p == end;
+    }
+    if (*p != '%') return false;
+  }
   bool host_empty = true;
   std::size_t port_digits = 0;
   std::uint32_t port = 0;

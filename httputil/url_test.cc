@@ -67,6 +67,16 @@ TEST(SplitHostAndPortTest, Cases) {
   EXPECT_EQ(*split_host_and_port("host:"), (R{"host:", std::nullopt}));
   EXPECT_FALSE(split_host_and_port("host:99999").ok());
   EXPECT_EQ(*split_host_and_port("host:123456"), (R{"host:123456", std::nullopt}));
+  EXPECT_EQ(*split_host_and_port("h:0"), (R{"h", 0}));
+  EXPECT_EQ(*split_host_and_port("h:00080"), (R{"h", 80}));
+  EXPECT_EQ(*split_host_and_port("1:2"), (R{"1", 2}));
+  EXPECT_EQ(*split_host_and_port("12345"), (R{"12345", std::nullopt}));
+  EXPECT_EQ(*split_host_and_port(":80"), (R{":80", std::nullopt}));
+  EXPECT_EQ(*split_host_and_port("a::80"), (R{"a::80", std::nullopt}));
+  EXPECT_EQ(*split_host_and_port("::1"), (R{"::1", std::nullopt}));
+  EXPECT_EQ(*split_host_and_port("a:8b0"), (R{"a:8b0", std::nullopt}));
+  EXPECT_EQ(*split_host_and_port("a:b:80"), (R{"a:b", 80}));
+  EXPECT_EQ(*split_host_and_port(""), (R{"", std::nullopt}));
 }
 
 }  // namespace
