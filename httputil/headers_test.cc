@@ -109,6 +109,35 @@ TEST(HTTPServerRequestTest, HostFromHeaders) {
   EXPECT_EQ(v6.host_name, "[::1]");
 }
 
+// RFC 9112 3.2.2: an absolute-form target's authority wins over Host, and the handler
+// sees the origin-form part as uri and path.
+TEST(HTTPServerRequestTest, AbsoluteFormTargetOverridesHost) {
+  const HTTPHeaders host{{"Host", "ignored.example"}};
+  HTTPServerRequest r(RequestStartLine{"GET", "http://Api.Example:8080/v1/x?q=1", "HTTP/1.1"},
+                      host);
+  EXPECT_EQ(r.host, "Api.Example:8080");
+  EXPECT_EQ(r.host_name, "api.example");
+  EXPECT_EQ(r.uri, "/v1/x?q=1");
+  EXPECT_EQ(r.path, "/v1/x");
+  EXPECT_EQ(r.query, "q=1");
+  EXPECT_EQ(r.arguments["q"], (std::vector<std::string>{"1"}));
+  EXPECT_EQ(r.full_url(), "http://Api.Example:8080/v1/x?q=1");
+  HTTPServerRequest bare(RequestStartLine{"GET", "HTTP://a", "HTTP/1.1"}, host);
+  EXPECT_EQ(bare.host, "a");
+  EXPECT_EQ(bare.uri, "/");
+  EXPECT_EQ(bare.path, "/");
+  HTTPServerRequest query_only(RequestStartLine{"GET", "https://u@b?x=2", "HTTP/1.1"}, host);
+  EXPECT_EQ(query_only.host, "b");
+  EXPECT_EQ(query_only.uri, "/?x=2");
+  EXPECT_EQ(query_only.query, "x=2");
+  // Not absolute-form: asterisk, a URI without "//" authority.
+  HTTPServerRequest star(RequestStartLine{"OPTIONS", "*", "HTTP/1.1"}, host);
+  EXPECT_EQ(star.host, "ignored.example");
+  EXPECT_EQ(star.uri, "*");
+  HTTPServerRequest urn(RequestStartLine{"GET", "urn:a:b", "HTTP/1.1"}, host);
+  EXPECT_EQ(urn.host, "ignored.example");
+  EXPECT_EQ(urn.path, "urn:a:b");
+}
 
 // Tornado's HTTPHeadersTest, where it applies. test_multi_line and
 // test_malformed_continuation: obs-fold is rejected (RFC 9112 5.2 allows that).

@@ -1,4 +1,7 @@
 // HTTPServerRequest and query-string parsing.
+#include <algorithm>
+#include <optional>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "escape/url.h"
@@ -83,6 +86,33 @@ std::string host_name_of(std::string_view host) {
   return out;
 }
 
+// An absolute-form target ("http://Host:80/p?q", RFC 9112 3.2.2) as its authority and
+// the origin-form rest ("/" when the path is empty); nullopt for any other form or a
+// URI without "//" authority.
+std::optional<std::pair<std::string_view, std::string>> split_absolute_form(
+    std::string_view target) {
+  if (target.empty() || !absl::ascii_isalpha(static_cast<unsigned char>(target[0]))) {
+    return std::nullopt;
+  }
+  const std::size_t sep = target.find("://");
+  if (sep == std::string_view::npos) return std::nullopt;
+  for (char c : target.substr(0, sep)) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' &&
+        c != '.') {
+      return std::nullopt;
+    }
+  }
+  const std::string_view rest = target.substr(sep + 3);
+  const std::size_t end = std::min(rest.find_first_of("/?"), rest.size());
+  std::string_view authority = rest.substr(0, end);
+  if (const std::size_t at = authority.rfind('@'); at != std::string_view::npos) {
+    authority.remove_prefix(at + 1);  // userinfo is not part of the host
+  }
+  std::string origin(rest.substr(end));
+  if (origin.empty() || origin[0] == '?') origin.insert(0, "/");
+  return std::pair<std::string_view, std::string>(authority, std::move(origin));
+}
+
 }  // namespace
 
 // Every member computed in the initializer list: no default value built and replaced.
@@ -98,6 +128,17 @@ HTTPServerRequest::HTTPServerRequest(const RequestStartLine& start_line, HTTPHea
       host_name(host_name_of(host)),
       path(std::string_view(uri).substr(0, uri.find('?'))),
       connection(conn) {
+  // RFC 9112 3.2.2: with an absolute-form target the origin server uses the target's
+  // authority, not Host; uri and path become the origin-form part. (Tornado keeps the
+  // whole URL in both, so no route matches such a request.)
+  if (uri[0] != '/') {
+    if (auto absolute = split_absolute_form(uri)) {
+      host.assign(absolute->first);
+      host_name = host_name_of(host);
+      uri = std::move(absolute->second);
+      path = uri.substr(0, uri.find('?'));
+    }
+  }
   if (path.size() < uri.size()) {  // uri[path.size()] == '?'
     query.assign(uri, path.size() + 1);
     query_arguments = parse_qs_bytes(query, /*keep_blank_values=*/true);
