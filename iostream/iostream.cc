@@ -74,23 +74,61 @@ StreamClosedError::StreamClosedError(std::exception_ptr real_error)
 
 // ---- ReadBuffer -----------------------------------------------------------------------
 
+namespace {
+
+constexpr std::size_t kScratchSize = kDefaultReadChunkSize;
+
+char* scratch_block() {
+  thread_local const std::unique_ptr<char[]> block =
+      std::make_unique_for_overwrite<char[]>(kScratchSize);
+  return block.get();
+}
+
+}  // namespace
+
 char* ReadBuffer::prepare(std::size_t n) {
-  if (capacity_ - end_ >= n) return data_.get() + end_;
+  if (empty() && !on_scratch_ && n <= kScratchSize) {
+    base_ = scratch_block();
+    capacity_ = kScratchSize;
+    on_scratch_ = true;
+    begin_ = end_ = 0;
+    return base_;
+  }
+  if (capacity_ - end_ >= n) return base_ + end_;
   const std::size_t live = size();
   // Slide the live bytes to the front only when the consumed prefix is at least as large
   // as them: each byte is moved O(1) times on average, so reads stay linear.
-  if (begin_ >= live && capacity_ - live >= n) {
-    std::memmove(data_.get(), data_.get() + begin_, live);
+  if (!on_scratch_ && begin_ >= live && capacity_ - live >= n) {
+    std::memmove(base_, base_ + begin_, live);
   } else {
     const std::size_t cap = std::max(capacity_ * 2, live + n);
     auto fresh = std::make_unique_for_overwrite<char[]>(cap);
-    if (live) std::memcpy(fresh.get(), data_.get() + begin_, live);
-    data_ = std::move(fresh);
+    if (live) std::memcpy(fresh.get(), base_ + begin_, live);
+    own_ = std::move(fresh);
+    own_capacity_ = cap;
+    base_ = own_.get();
     capacity_ = cap;
+    on_scratch_ = false;
   }
   begin_ = 0;
   end_ = live;
-  return data_.get() + end_;
+  return base_ + end_;
+}
+
+void ReadBuffer::release_scratch() {
+  if (!on_scratch_) return;
+  on_scratch_ = false;
+  const std::size_t live = size();
+  const char* from = base_ + begin_;
+  if (live > own_capacity_) {
+    own_ = std::make_unique_for_overwrite<char[]>(live);
+    own_capacity_ = live;
+  }
+  if (live) std::memcpy(own_.get(), from, live);
+  base_ = own_.get();
+  capacity_ = own_capacity_;
+  begin_ = 0;
+  end_ = live;
 }
 
 std::string ReadBuffer::take(std::size_t n) {
@@ -266,8 +304,10 @@ void BaseIOStream::try_inline_read() {
   // return EAGAIN (about one wasted recv per message in request/response traffic), so
   // wait for the loop instead.
   if (!fd_drained_) read_to_buffer_loop();
-  if (closed_) return;  // close() settled the read
-  if (try_finish_read()) {
+  const bool finished = closed_ || try_finish_read();  // if closed, close() settled it
+  read_buffer_.release_scratch();
+  if (closed_) return;
+  if (finished) {
     update_io_state();
     return;
   }
@@ -328,6 +368,7 @@ bool BaseIOStream::read_to_buffer() {
 void BaseIOStream::handle_read() {
   read_to_buffer_loop();
   if (!closed_) try_finish_read();
+  read_buffer_.release_scratch();
 }
 
 bool BaseIOStream::enqueue_write(std::string data, Future<void>& f) {

@@ -66,12 +66,16 @@ inline constexpr std::size_t kDefaultMaxBufferSize = 104857600;
 inline constexpr std::size_t kDefaultReadChunkSize = 65536;
 
 // The read buffer: one contiguous block with a start offset, so consuming a prefix is
-// O(1) and never copies the rest (Tornado's bytearray + _read_buffer_pos).
+// O(1) and never copies the rest (Tornado's bytearray + _read_buffer_pos). An empty
+// buffer reads into the thread's scratch block rather than its own storage, so request/
+// response traffic on many connections keeps landing in the same cache-hot memory and a
+// connection holds no read storage between messages; release_scratch() moves what is
+// left into the buffer's own storage.
 class ReadBuffer {
  public:
   std::size_t size() const { return end_ - begin_; }
   bool empty() const { return begin_ == end_; }
-  const char* data() const { return data_.get() + begin_; }
+  const char* data() const { return base_ + begin_; }
   std::string_view view() const { return {data(), size()}; }
   // A writable tail of at least `n` bytes; commit(k) adds the k bytes written there.
   char* prepare(std::size_t n);
@@ -79,10 +83,16 @@ class ReadBuffer {
   // Removes and returns the first n bytes.
   std::string take(std::size_t n);
   void consume(std::size_t n);
+  // Gives the scratch block back, keeping the bytes still in it. Must run before another
+  // buffer of this thread reads (at the end of each read pass).
+  void release_scratch();
 
  private:
-  std::unique_ptr<char[]> data_;
+  char* base_ = nullptr;  // own_.get() or the thread's scratch block
   std::size_t capacity_ = 0;
+  bool on_scratch_ = false;
+  std::unique_ptr<char[]> own_;
+  std::size_t own_capacity_ = 0;
   std::size_t begin_ = 0;
   std::size_t end_ = 0;
 };

@@ -503,6 +503,40 @@ TEST(ReadBufferTest, ConsumeIsLinear) {
   EXPECT_EQ(b.take(3), "aaa");
 }
 
+// Empty buffers read into one shared scratch block; release_scratch keeps what is left,
+// so the next buffer's read there does not overwrite it.
+TEST(ReadBufferTest, ScratchIsSharedAndReleasedBytesSurvive) {
+  ReadBuffer a;
+  ReadBuffer b;
+  char* pa = a.prepare(16);
+  std::memcpy(pa, "hello, world", 12);
+  a.commit(12);
+  a.consume(7);
+  a.release_scratch();
+  char* pb = b.prepare(16);
+  EXPECT_EQ(pb, pa);  // the same cache-hot block
+  std::memcpy(pb, "XXXXXXXXXXXX", 12);
+  b.commit(12);
+  EXPECT_EQ(a.view(), "world");
+  EXPECT_EQ(b.take(12), "XXXXXXXXXXXX");
+  b.release_scratch();
+  EXPECT_TRUE(b.empty());
+  EXPECT_EQ(a.take(5), "world");
+}
+
+// Two streams take turns on the scratch block: bytes one leaves buffered after a read
+// are still there after the other has read.
+ASYNC_TEST_F(IOStreamTest, BufferedBytesSurviveAnotherStreamsRead) {
+  auto [s1, c1] = tcp_pair();
+  auto [s2, c2] = tcp_pair();
+  IOStream a(s1), a_peer(c1), b(s2), b_peer(c2);
+  co_await a_peer.write("first\nleft in a's buffer");
+  CO_ASSERT_EQ(co_await a.read_until("\n"), "first\n");
+  co_await b_peer.write("0123456789012345678901234567890123456789");
+  CO_ASSERT_EQ(co_await b.read_bytes(40), "0123456789012345678901234567890123456789");
+  CO_ASSERT_EQ(co_await a.read_bytes(18), "left in a's buffer");
+}
+
 class PipeIOStreamTest : public testing::AsyncTestCase {};
 
 ASYNC_TEST_F(PipeIOStreamTest, PipeReadWriteAndEPIPE) {
