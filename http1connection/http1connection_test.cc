@@ -739,23 +739,24 @@ ASYNC_TEST_F(HTTP1ConnectionTest, IdleTimeoutCloses) {
 // from the last response, not from the first request.
 ASYNC_TEST_F(HTTP1ConnectionTest, IdleTimeoutCountsFromLastResponse) {
   HTTP1ConnectionParameters p;
-  p.idle_timeout = 0.5;
-  p.header_timeout = 0.5;
+  p.idle_timeout = 1.0;
+  p.header_timeout = 1.0;
   EchoServer server(p);
   auto client = testing::plain_client(server.port());
   co_await client->write("GET /1 HTTP/1.1\r\nHost: a\r\n\r\n");
   std::string r = co_await read_http_response(client.get());
   EXPECT_EQ(http_body_of(r), "GET /1 ");
-  co_await gen::sleep(0.3);  // the first idle deadline is 0.2 s away
+  co_await gen::sleep(0.6);  // the first idle deadline is 0.4 s away
   co_await client->write("GET /2 HTTP/1.1\r\nHost: a\r\n\r\n");
   r = co_await read_http_response(client.get());
   EXPECT_EQ(http_body_of(r), "GET /2 ");
   const auto answered = std::chrono::steady_clock::now();
   r = co_await client->read_until_close();
   EXPECT_EQ(r, "");
-  // A timer left at the first deadline would close ~0.2 s after the second response.
+  // A timer left at the first deadline would close ~0.4 s after the second response, a
+  // right one after 1 s (the margin either way absorbs a slow, loaded test machine).
   EXPECT_GE(std::chrono::duration<double>(std::chrono::steady_clock::now() - answered).count(),
-            0.4);
+            0.7);
   EXPECT_EQ(server.started, 3);  // the third exchange waited for a request and timed out
 }
 
