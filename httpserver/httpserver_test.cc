@@ -425,6 +425,27 @@ ASYNC_TEST_F(HTTPServerTest, CurlOverTLS) {
   EXPECT_EQ(out, "127.0.0.1 httpsGET /two rc=0") << out;
 }
 
+// Pipelined requests over TLS (openssl s_client sends them in one record): the held
+// responses and the last one leave together, in order, through SSLIOStream.
+ASYNC_TEST_F(HTTPServerTest, PipelinedOverTLS) {
+  HTTPServerOptions o;
+  netutil::SSLOptions ssl;
+  ssl.certfile = runfile("netutil/testdata/localhost.crt");
+  ssl.keyfile = runfile("netutil/testdata/localhost.key");
+  o.ssl_options = ssl;
+  HTTPServer server(echo, o);
+  server.listen(0, "127.0.0.1");
+  const std::string requests =
+      "GET /a HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"
+      "GET /b HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"
+      "GET /c HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n";
+  auto pending = testing::run_command(
+      "printf '" + requests + "' | openssl s_client -quiet -connect 127.0.0.1:" +
+      std::to_string(port_of(server)) + " 2>/dev/null | grep -ao 'GET /[abc] '");
+  std::string out = co_await pending;
+  EXPECT_EQ(out, "GET /a \nGET /b \nGET /c \nrc=0") << out;
+}
+
 std::string python_clients(const std::string& mode, int port) {
   return "/usr/bin/python3 " + runfile("httpserver/testdata/clients.py") + " " + mode + " " +
          std::to_string(port) + " 2>&1";
