@@ -392,6 +392,8 @@ void HTTP1Connection::reset_for_next_message(const HTTP1ConnectionParameters& pa
   pending_write_.reset();
   pending_write_held_ = false;
   lingering_ = false;
+  lingering_close_pending_ = false;
+  message_done_ = false;
   exchange_done_ = false;
   finish_future_.reset();
 }
@@ -703,18 +705,26 @@ Future<void> HTTP1Connection::write_error_response(int status) {
 
 Future<void> HTTP1Connection::drain_before_close() {
   // Closing a socket with unread input makes the kernel send RST, and a RST can destroy
-  // the error response before the client reads it (a client still sending a body always
-  // lost its 400/413 this way). As nginx's lingering close: stop writing, read and drop
-  // what the client still sends until it closes, 5 s pass without data, or 30 s in all.
+  // the last response before the client reads it (a client still sending a body always
+  // lost its 400/413 this way). As nginx's lingering close and RFC 9112 9.6's staged
+  // close: stop writing, read and drop what the client still sends until it closes, 5 s
+  // pass without data, or 30 s in all.
   constexpr double kLingerIdle = 5.0;
   constexpr double kLingerTotal = 30.0;
   constexpr std::size_t kLingerChunk = 64 * 1024;
-  if (!stream_ || stream_->closed() || stream_->reading()) co_return;
-  // TLS: the write side stays open for the library's close_notify; the client closes
-  // after the response's `Connection: close` anyway.
-  if (dynamic_cast<iostream::SSLIOStream*>(stream_.get()) == nullptr) {
-    ::shutdown(stream_->fileno(), SHUT_WR);
+  // Not over TLS: the end of the response there is the library's close_notify, sent as
+  // the stream closes; a client waiting for it would wait out the drain.
+  if (!stream_ || stream_->closed() || stream_->reading() ||
+      dynamic_cast<iostream::SSLIOStream*>(stream_.get()) != nullptr) {
+    co_return;
   }
+  // Everything queued (held bytes too) reaches the kernel before the write side shuts.
+  try {
+    co_await stream_->write(std::string());
+  } catch (const std::exception&) {
+    co_return;
+  }
+  ::shutdown(stream_->fileno(), SHUT_WR);
   const double give_up = loop_->time() + kLingerTotal;
   lingering_ = true;
   try {
@@ -1002,7 +1012,13 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
     if (!is_client_) co_await drain_before_close();
     close();
     result = false;
+  } else if (lingering_close_pending_) {
+    // The response is complete and the connection ends (Connection: close, HTTP/1.0):
+    // a staged close, as RFC 9112 9.6 asks, so that late input cannot reset it away.
+    co_await drain_before_close();
+    close();
   }
+  message_done_ = true;
   clear_callbacks();
   co_return result;
 }
@@ -1224,8 +1240,12 @@ void HTTP1Connection::finish() {
 void HTTP1Connection::finish_request() {
   clear_callbacks();
   if (!is_client_ && disconnect_on_finish_) {
-    close();
-    return;
+    // read_message closes, lingering, unless it is already over (then nothing reads).
+    if (message_done_) {
+      close();
+      return;
+    }
+    lingering_close_pending_ = true;
   }
   mark_exchange_done();
 }

@@ -183,8 +183,9 @@ class HTTP1Connection : public httputil::HTTPConnection {
   // and counts it.
   bool admit_chunk(std::size_t size);
   std::string format_chunk(std::string chunk);
-  // Server side, after an error response: reads and drops input until the client closes
-  // (bounded in time), so that closing does not reset the connection under the response.
+  // Server side, before closing after a response (plain sockets): shuts the write side,
+  // reads and drops input until the client closes (bounded in time), so that closing does
+  // not reset the connection under the response.
   Future<void> drain_before_close();
   // Hands `data` to the stream and keeps the future in pending_write_.
   void send(std::string data);
@@ -213,6 +214,10 @@ class HTTP1Connection : public httputil::HTTPConnection {
   bool write_finished_ = false;
   bool idle_ = false;
   bool lingering_ = false;
+  // Server: the response is done and the connection ends; read_message closes it after
+  // draining input (finish_request cannot wait).
+  bool lingering_close_pending_ = false;
+  bool message_done_ = false;  // read_message has returned
   std::uint64_t body_received_ = 0;
   std::unique_ptr<util::GzipDecompressor> decompressor_;
   std::uint64_t decompressed_ = 0;
