@@ -2,7 +2,6 @@
 #include "http1connection/http1connection.h"
 
 #include <sys/ioctl.h>
-#include <sys/socket.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -712,19 +711,15 @@ Future<void> HTTP1Connection::drain_before_close() {
   constexpr double kLingerIdle = 5.0;
   constexpr double kLingerTotal = 30.0;
   constexpr std::size_t kLingerChunk = 64 * 1024;
-  // Not over TLS: the end of the response there is the library's close_notify, sent as
-  // the stream closes; a client waiting for it would wait out the drain.
-  if (!stream_ || stream_->closed() || stream_->reading() ||
-      dynamic_cast<iostream::SSLIOStream*>(stream_.get()) != nullptr) {
-    co_return;
-  }
-  // Everything queued (held bytes too) reaches the kernel before the write side shuts.
+  if (!stream_ || stream_->closed() || stream_->reading()) co_return;
+  // Everything queued (held bytes too) reaches the kernel before the write side shuts
+  // (over TLS after close_notify, which a TLS client waits for).
   try {
     co_await stream_->write(std::string());
   } catch (const std::exception&) {
     co_return;
   }
-  ::shutdown(stream_->fileno(), SHUT_WR);
+  stream_->shutdown_write();
   const double give_up = loop_->time() + kLingerTotal;
   lingering_ = true;
   try {

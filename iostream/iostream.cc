@@ -627,6 +627,10 @@ void IOStream::set_nodelay(bool value) {
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v));
 }
 
+void IOStream::shutdown_write() {
+  if (fd_ >= 0) ::shutdown(fd_, SHUT_WR);
+}
+
 Future<void> IOStream::connect(netutil::SocketAddress address, std::string server_hostname) {
   Future<void> f;
   if (closed_) {

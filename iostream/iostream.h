@@ -163,6 +163,10 @@ class BaseIOStream {
   std::size_t write_buffer_size() const { return write_buffer_size_; }
   // TCP_NODELAY for sockets (a no-op for others).
   virtual void set_nodelay(bool value) {}
+  // Ends this side's sending while reads go on (a staged close): sockets shut their write
+  // side after the queued bytes, TLS sends close_notify first; others do nothing. Call it
+  // with nothing left to write. Not in Tornado.
+  virtual void shutdown_write() {}
 
   std::size_t max_buffer_size() const { return options_.max_buffer_size; }
   void set_max_buffer_size(std::size_t n) { options_.max_buffer_size = n; }
@@ -280,6 +284,7 @@ class IOStream : public BaseIOStream {
                                                  std::string server_hostname = "");
 
   void set_nodelay(bool value) override;
+  void shutdown_write() override;
 
  protected:
   std::size_t read_from_fd(char* buf, std::size_t n, IOResult& result) override;
@@ -320,6 +325,7 @@ class SSLIOStream : public IOStream {
   std::string version() const;
   // True if the session was resumed from a ticket / cache.
   bool session_reused() const;
+  void shutdown_write() override;
   SSL* ssl() const { return ssl_; }
 
  protected:

@@ -227,6 +227,15 @@ void SSLIOStream::on_closed(const std::exception_ptr& exc) {
   }
 }
 
+void SSLIOStream::shutdown_write() {
+  if (ssl_ != nullptr && handshake_done_) {
+    ERR_clear_error();
+    SSL_shutdown(ssl_);  // close_notify; the peer's comes later as a read's end
+    ERR_clear_error();
+  }
+  IOStream::shutdown_write();
+}
+
 void SSLIOStream::close_fd() {
   if (ssl_ != nullptr && handshake_done_) {
     ERR_clear_error();

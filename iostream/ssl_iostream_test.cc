@@ -98,6 +98,21 @@ ASYNC_TEST_F(SSLIOStreamTest, EchoWithVerificationAndALPN) {
   CO_ASSERT_EQ(co_await server.read_until_close(), "");
 }
 
+// A staged close over TLS: shutdown_write sends close_notify (the client's read ends)
+// while the server still reads what the client sends.
+ASYNC_TEST_F(SSLIOStreamTest, ShutdownWriteEndsPeersReadsOnly) {
+  auto [s, c] = tcp_pair();
+  SSLIOStream server(s, server_context());
+  SSLIOStream client(c, client_context(), "localhost");
+  co_await client.wait_for_handshake();
+  co_await server.wait_for_handshake();
+  co_await server.write("last words");
+  server.shutdown_write();
+  co_await client.write("after");
+  CO_ASSERT_EQ(co_await server.read_bytes(5), "after");
+  CO_ASSERT_EQ(co_await client.read_until_close(), "last words");
+}
+
 ASYNC_TEST_F(SSLIOStreamTest, ConnectWithServerHostname) {
   auto listeners = netutil::bind_sockets(0, "127.0.0.1", AF_INET);
   Future<int> accepted;
