@@ -406,15 +406,20 @@ ASYNC_TEST_F(HTTPServerTest, CurlChunkedUploadExpectContinueAndGzip) {
   EXPECT_EQ(out, "POST /gz gzipped uploadrc=0") << out;
 }
 
-// TLS through ssl_options: curl verifies our certificate, the request reports "https",
-// keep-alive works over TLS.
-ASYNC_TEST_F(HTTPServerTest, CurlOverTLS) {
+// The test certificate (CN localhost, signed by netutil/testdata/ca.crt) as ssl_options.
+HTTPServerOptions tls_options() {
   HTTPServerOptions o;
   netutil::SSLOptions ssl;
   ssl.certfile = runfile("netutil/testdata/localhost.crt");
   ssl.keyfile = runfile("netutil/testdata/localhost.key");
   o.ssl_options = ssl;
-  HTTPServer server(echo, o);
+  return o;
+}
+
+// TLS through ssl_options: curl verifies our certificate, the request reports "https",
+// keep-alive works over TLS.
+ASYNC_TEST_F(HTTPServerTest, CurlOverTLS) {
+  HTTPServer server(echo, tls_options());
   server.listen(0, "127.0.0.1");
   const std::string base = "https://localhost:" + std::to_string(port_of(server));
   const std::string resolve =
@@ -428,12 +433,7 @@ ASYNC_TEST_F(HTTPServerTest, CurlOverTLS) {
 // Pipelined requests over TLS (openssl s_client sends them in one record): the held
 // responses and the last one leave together, in order, through SSLIOStream.
 ASYNC_TEST_F(HTTPServerTest, PipelinedOverTLS) {
-  HTTPServerOptions o;
-  netutil::SSLOptions ssl;
-  ssl.certfile = runfile("netutil/testdata/localhost.crt");
-  ssl.keyfile = runfile("netutil/testdata/localhost.key");
-  o.ssl_options = ssl;
-  HTTPServer server(echo, o);
+  HTTPServer server(echo, tls_options());
   server.listen(0, "127.0.0.1");
   const std::string requests =
       "GET /a HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n"
