@@ -14,7 +14,6 @@
 #include <type_traits>
 #include <utility>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "http1connection/chunk_line.h"
 #include "httputil/request_target.h"
@@ -23,6 +22,7 @@
 
 namespace tornado::http1connection {
 
+using httputil::ascii_iequals;
 using httputil::HTTPHeaders;
 using httputil::HTTPInputError;
 using httputil::HTTPMessageDelegate;
@@ -79,14 +79,6 @@ inline bool is(std::string_view a, const char (&literal)[N]) {
 
 // A delegate threw (already logged): answered with 500.
 struct DelegateError {};
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return absl::ascii_tolower(static_cast<unsigned char>(x)) ==
-                  absl::ascii_tolower(static_cast<unsigned char>(y));
-         });
-}
 
 [[noreturn]] void fail(int status, std::string what) {
   throw HTTPInputErrorWithStatus(status, what);
@@ -293,8 +285,8 @@ void add_connection_options(std::string_view value, ConnectionOptions& out) {
     std::string_view token = value.substr(0, comma);
     while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
     while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
-    if (iequals(token, "close")) out.close = true;
-    if (iequals(token, "keep-alive")) out.keep_alive = true;
+    if (ascii_iequals(token, "close")) out.close = true;
+    if (ascii_iequals(token, "keep-alive")) out.keep_alive = true;
     value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
   }
 }
@@ -894,7 +886,7 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
     bool chunked = false;
     if (te_count > 0) {
       if (cl_count > 0) fail(400, "both Transfer-Encoding and Content-Length");
-      if (te_count > 1 || !iequals(te_value, "chunked")) fail(400, "unsupported Transfer-Encoding");
+      if (te_count > 1 || !ascii_iequals(te_value, "chunked")) fail(400, "unsupported Transfer-Encoding");
       if (!http11) fail(400, "Transfer-Encoding in an HTTP/1.0 message");
       chunked = true;
     }
@@ -907,7 +899,7 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
         // 9.3.6): unless the application took the stream, the connection ends.
         (!is_client_ && is(request_method_, "CONNECT"));
 
-    if (params_.decompress && iequals(content_encoding, "gzip")) {
+    if (params_.decompress && ascii_iequals(content_encoding, "gzip")) {
       decompressor_ = std::make_unique<util::GzipDecompressor>();
       const std::string ce(content_encoding);
       headers.erase("Content-Encoding");
@@ -916,7 +908,7 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
 
     // The headers go to the delegate: nothing below may look at them (or at views
     // into them, such as `expect`).
-    const bool expects_continue = iequals(expect, "100-continue");
+    const bool expects_continue = ascii_iequals(expect, "100-continue");
     need_delegate_close = true;
     {
       auto f = call_delegate("headers_received", [&] {

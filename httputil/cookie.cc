@@ -56,7 +56,7 @@ bool is_reserved_cookie_key(std::string_view key) {
                                                                 "domain",   "max-age", "secure",
                                                                 "httponly", "version", "samesite"};
   for (auto r : kReserved) {
-    if (internal::iequals(key, r)) return true;
+    if (ascii_iequals(key, r)) return true;
   }
   return false;
 }

@@ -9,12 +9,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "httputil/httputil.h"
-#include "httputil/internal.h"
 
 namespace tornado::httputil {
 namespace {
 
-using internal::iequals;
 
 constexpr std::array<bool, 256> make_tchar_table() {
   std::array<bool, 256> t{};
@@ -129,7 +127,7 @@ void HTTPHeaders::set(std::string_view name, std::string_view value) {
 
 std::size_t HTTPHeaders::erase(std::string_view name) {
   auto it = std::remove_if(fields_.begin(), fields_.end(), [&](const Field& f) {
-    return iequals(f.first, name);
+    return ascii_iequals(f.first, name);
   });
   std::size_t removed = fields_.end() - it;
   fields_.erase(it, fields_.end());
@@ -138,13 +136,13 @@ std::size_t HTTPHeaders::erase(std::string_view name) {
 
 bool HTTPHeaders::contains(std::string_view name) const {
   return std::any_of(fields_.begin(), fields_.end(),
-                     [&](const Field& f) { return iequals(f.first, name); });
+                     [&](const Field& f) { return ascii_iequals(f.first, name); });
 }
 
 std::optional<std::string> HTTPHeaders::get(std::string_view name) const {
   std::optional<std::string> joined;
   for (const auto& [n, v] : fields_) {
-    if (!iequals(n, name)) continue;
+    if (!ascii_iequals(n, name)) continue;
     if (joined) {
       absl::StrAppend(&*joined, ",", v);
     } else {
@@ -162,7 +160,7 @@ std::string HTTPHeaders::get(std::string_view name, std::string_view default_val
 std::vector<std::string> HTTPHeaders::get_list(std::string_view name) const {
   std::vector<std::string> out;
   for (const auto& [n, v] : fields_) {
-    if (iequals(n, name)) out.push_back(v);
+    if (ascii_iequals(n, name)) out.push_back(v);
   }
   return out;
 }

@@ -139,6 +139,14 @@ TEST(HTTPServerRequestTest, AbsoluteFormTargetOverridesHost) {
   EXPECT_EQ(urn.path, "urn:a:b");
 }
 
+TEST(AsciiIequalsTest, FoldsAsciiLettersOnly) {
+  EXPECT_TRUE(ascii_iequals("Content-Length", "content-LENGTH"));
+  EXPECT_TRUE(ascii_iequals("", ""));
+  EXPECT_FALSE(ascii_iequals("gzip", "gzi"));
+  EXPECT_FALSE(ascii_iequals("a[", "A{"));          // '[' and '{' differ by 0x20 too
+  EXPECT_FALSE(ascii_iequals("\xc4", "\xe4"));     // non-ASCII bytes are not folded
+}
+
 // Tornado's HTTPHeadersTest, where it applies. test_multi_line and
 // test_malformed_continuation: obs-fold is rejected (RFC 9112 5.2 allows that).
 TEST(HTTPHeadersTest, MultiLineIsRejected) {

@@ -93,6 +93,18 @@ class HTTPHeaders {
 std::string normalize_header_name(std::string_view name);
 // RFC 9110 token (tchar+).
 bool is_token(std::string_view s);
+// ASCII case-insensitive equality, for header names and tokens (Debian's
+// absl::EqualsIgnoreCase takes absl::string_view). Inline: lookups call it per field.
+inline bool ascii_iequals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
 
 // "GET /path HTTP/1.1" (Tornado's RequestStartLine).
 struct RequestStartLine {

@@ -8,18 +8,6 @@ namespace tornado::httputil::internal {
 
 // Python's str.strip() on ASCII: drops SP, \t \n \v \f \r and \x1c-\x1f at both ends.
 std::string_view py_strip(std::string_view s);
-// ASCII case-insensitive equality (absl's takes absl::string_view). Inline: header
-// lookups call it per field.
-inline bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 }  // namespace tornado::httputil::internal
 

@@ -6,7 +6,6 @@
 #include "absl/strings/str_cat.h"
 #include "escape/url.h"
 #include "httputil/httputil.h"
-#include "httputil/internal.h"
 
 namespace tornado::httputil {
 
@@ -67,7 +66,7 @@ std::string host_of(const HTTPHeaders& headers) {
   const std::string* only_host = nullptr;
   int hosts = 0;
   for (const auto& [name, value] : headers.get_all()) {
-    if (name.size() == 4 && internal::iequals(name, "Host")) {
+    if (name.size() == 4 && ascii_iequals(name, "Host")) {
       only_host = &value;
       ++hosts;
     }

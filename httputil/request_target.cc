@@ -1,5 +1,4 @@
 #include "httputil/request_target.h"
-#include "httputil/internal.h"
 
 #include <arpa/inet.h>
 
@@ -9,10 +8,10 @@
 #include <cstring>
 #include <string>
 
+#include "httputil/httputil.h"
+
 namespace tornado::httputil {
 namespace {
-
-using internal::iequals;
 
 // Character classes of RFC 3986, one table of bit flags.
 enum : std::uint16_t {
@@ -222,7 +221,7 @@ absl::Status check_absolute_form(std::string_view t) {
     return bad("not origin-form (\"/...\") nor absolute-form (\"scheme:...\")");
   }
   const std::string_view scheme = t.substr(0, i);
-  const bool http = iequals(scheme, "http") || iequals(scheme, "https");
+  const bool http = ascii_iequals(scheme, "http") || ascii_iequals(scheme, "https");
   ++i;
   const std::string_view rest = t.substr(i);
   if (rest.size() < 2 || rest[0] != '/' || rest[1] != '/') {

@@ -5,21 +5,14 @@
 
 #include <cstdint>
 
+#include "httputil/httputil.h"
+
 namespace tornado::simple_httpclient {
 namespace {
 
-constexpr std::size_t kStep = 64 * 1024;
+using httputil::ascii_iequals;
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
+constexpr std::size_t kStep = 64 * 1024;
 
 class ZlibDecoder : public ContentDecoder {
  public:
@@ -127,9 +120,9 @@ class BrotliDecoder : public ContentDecoder {
 std::unique_ptr<ContentDecoder> ContentDecoder::create(std::string_view encoding) {
   while (!encoding.empty() && (encoding.front() == ' ' || encoding.front() == '\t')) encoding.remove_prefix(1);
   while (!encoding.empty() && (encoding.back() == ' ' || encoding.back() == '\t')) encoding.remove_suffix(1);
-  if (iequals(encoding, "gzip") || iequals(encoding, "x-gzip")) return std::make_unique<ZlibDecoder>(true);
-  if (iequals(encoding, "deflate")) return std::make_unique<ZlibDecoder>(false);
-  if (iequals(encoding, "br")) return std::make_unique<BrotliDecoder>();
+  if (ascii_iequals(encoding, "gzip") || ascii_iequals(encoding, "x-gzip")) return std::make_unique<ZlibDecoder>(true);
+  if (ascii_iequals(encoding, "deflate")) return std::make_unique<ZlibDecoder>(false);
+  if (ascii_iequals(encoding, "br")) return std::make_unique<BrotliDecoder>();
   return nullptr;
 }
 
