@@ -8,6 +8,7 @@
 #include <string_view>
 #include <utility>
 
+#include "concurrent/frame_pool.h"
 #include "log/log.h"
 
 namespace tornado::httpserver {
@@ -51,33 +52,17 @@ http1connection::HTTP1ConnectionParameters make_params(const HTTPServerOptions& 
   return p;
 }
 
-// One spare block per thread for CallableAdapter: a server makes and frees one adapter
-// per request on its loop's thread, so the second and later ones skip the allocator.
-// Not under ASan, which must see every free (a request used after its exchange).
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kKeepSpareAdapter = false;
-#else
-constexpr bool kKeepSpareAdapter = true;
-#endif
-struct SpareAdapterBlock {
-  void* block = nullptr;
-  ~SpareAdapterBlock() { ::operator delete(block); }
-};
-thread_local SpareAdapterBlock spare_adapter;
-
 // Collects the body and calls the request callback at finish (Tornado's _CallableAdapter).
+// One is made and freed per request on the loop's thread: it comes from the same
+// per-thread pool as coroutine frames (off under the sanitizers, which must see every
+// free).
 class CallableAdapter final : public HTTPMessageDelegate {
  public:
   static void* operator new(std::size_t size) {
-    if (void* p = std::exchange(spare_adapter.block, nullptr)) return p;
-    return ::operator new(size);
+    return concurrent::internal::allocate_frame(size);
   }
-  static void operator delete(void* p) {
-    if (kKeepSpareAdapter && spare_adapter.block == nullptr) {
-      spare_adapter.block = p;
-      return;
-    }
-    ::operator delete(p);
+  static void operator delete(void* p, std::size_t size) {
+    concurrent::internal::deallocate_frame(p, size);
   }
 
   CallableAdapter(const HTTPServer::RequestCallback* callback, httputil::HTTPConnection* conn)
