@@ -384,7 +384,6 @@ void HTTP1Connection::reset_for_next_message(const HTTP1ConnectionParameters& pa
   pending_write_held_ = false;
   lingering_ = false;
   lingering_close_pending_ = false;
-  message_done_ = false;
   exchange_done_ = false;
   finish_future_.reset();
 }
@@ -1005,7 +1004,6 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
     co_await drain_before_close();
     close();
   }
-  message_done_ = true;
   clear_callbacks();
   co_return result;
 }
@@ -1227,8 +1225,9 @@ void HTTP1Connection::finish() {
 void HTTP1Connection::finish_request() {
   clear_callbacks();
   if (!is_client_ && disconnect_on_finish_) {
-    // read_message closes, lingering, unless it is already over (then nothing reads).
-    if (message_done_) {
+    // read_message closes, lingering; a stream already closed or detached only needs the
+    // bookkeeping (read_message is over then).
+    if (!stream_ || stream_->closed()) {
       close();
       return;
     }

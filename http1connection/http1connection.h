@@ -217,7 +217,6 @@ class HTTP1Connection : public httputil::HTTPConnection {
   // Server: the response is done and the connection ends; read_message closes it after
   // draining input (finish_request cannot wait).
   bool lingering_close_pending_ = false;
-  bool message_done_ = false;  // read_message has returned
   std::uint64_t body_received_ = 0;
   std::unique_ptr<util::GzipDecompressor> decompressor_;
   std::uint64_t decompressed_ = 0;

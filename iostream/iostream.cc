@@ -89,25 +89,24 @@ char* scratch_block() {
 char* ReadBuffer::prepare(std::size_t n) {
   if (empty() && !on_scratch_ && n <= kScratchSize) {
     base_ = scratch_block();
-    capacity_ = kScratchSize;
     on_scratch_ = true;
     begin_ = end_ = 0;
     return base_;
   }
-  if (capacity_ - end_ >= n) return base_ + end_;
+  const std::size_t capacity = on_scratch_ ? kScratchSize : own_capacity_;
+  if (capacity - end_ >= n) return base_ + end_;
   const std::size_t live = size();
   // Slide the live bytes to the front only when the consumed prefix is at least as large
   // as them: each byte is moved O(1) times on average, so reads stay linear.
-  if (!on_scratch_ && begin_ >= live && capacity_ - live >= n) {
+  if (!on_scratch_ && begin_ >= live && capacity - live >= n) {
     std::memmove(base_, base_ + begin_, live);
   } else {
-    const std::size_t cap = std::max(capacity_ * 2, live + n);
+    const std::size_t cap = std::max(capacity * 2, live + n);
     auto fresh = std::make_unique_for_overwrite<char[]>(cap);
     if (live) std::memcpy(fresh.get(), base_ + begin_, live);
     own_ = std::move(fresh);
     own_capacity_ = cap;
     base_ = own_.get();
-    capacity_ = cap;
     on_scratch_ = false;
   }
   begin_ = 0;
@@ -126,7 +125,6 @@ void ReadBuffer::release_scratch() {
   }
   if (live) std::memcpy(own_.get(), from, live);
   base_ = own_.get();
-  capacity_ = own_capacity_;
   begin_ = 0;
   end_ = live;
 }

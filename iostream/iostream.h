@@ -89,7 +89,6 @@ class ReadBuffer {
 
  private:
   char* base_ = nullptr;  // own_.get() or the thread's scratch block
-  std::size_t capacity_ = 0;
   bool on_scratch_ = false;
   std::unique_ptr<char[]> own_;
   std::size_t own_capacity_ = 0;
