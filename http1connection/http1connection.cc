@@ -366,26 +366,7 @@ void HTTP1Connection::reset_for_next_message(const HTTP1ConnectionParameters& pa
     context_ = context;
     context_changed_ = false;
   }
-  request_method_.clear();
-  request_http11_ = false;
-  request_keep_alive_header_ = false;
-  disconnect_on_finish_ = false;
-  close_after_response_ = false;
-  chunking_output_ = false;
-  expected_content_remaining_.reset();
-  response_started_ = false;
-  read_finished_ = false;
-  write_finished_ = false;
-  idle_ = false;
-  body_received_ = 0;
-  decompressor_.reset();
-  decompressed_ = 0;
-  pending_write_.reset();
-  pending_write_held_ = false;
-  lingering_ = false;
-  lingering_close_pending_ = false;
-  exchange_done_ = false;
-  finish_future_.reset();
+  static_cast<internal::MessageState&>(*this) = internal::MessageState();
 }
 
 std::size_t HTTP1Connection::max_body_size() const {

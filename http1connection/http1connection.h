@@ -68,6 +68,39 @@ class HTTPInputErrorWithStatus : public httputil::HTTPInputError {
   int status_;
 };
 
+namespace internal {
+
+// The state of one message exchange: HTTP1Connection's fields that a new message starts
+// afresh (reset_for_next_message assigns a new one), kept apart so that none is missed.
+struct MessageState {
+  std::string request_method_;
+  bool request_http11_ = false;  // server side: the request is HTTP/1.1 (or 1.x, x > 1)
+  bool request_keep_alive_header_ = false;  // HTTP/1.0 "Connection: keep-alive"
+  bool disconnect_on_finish_ = false;
+  bool close_after_response_ = false;
+  bool chunking_output_ = false;
+  std::optional<std::uint64_t> expected_content_remaining_;
+  bool response_started_ = false;
+  bool read_finished_ = false;
+  bool write_finished_ = false;
+  bool idle_ = false;
+  bool lingering_ = false;
+  // Server: the response is done and the connection ends; read_message closes it after
+  // draining input (finish_request cannot wait).
+  bool lingering_close_pending_ = false;
+  std::uint64_t body_received_ = 0;
+  std::unique_ptr<util::GzipDecompressor> decompressor_;
+  std::uint64_t decompressed_ = 0;
+  std::optional<Future<void>> pending_write_;
+  bool pending_write_held_ = false;  // pending_write_ went to IOStream::write_batched
+  // The exchange is over (response finished or connection closed). read_message waits
+  // for that on finish_future_, made only when it gets there first.
+  bool exchange_done_ = false;
+  std::optional<Future<void>> finish_future_;
+};
+
+}  // namespace internal
+
 // One HTTP/1.x message exchange on a stream (Tornado's HTTP1Connection).
 //
 // Reading: read_response(delegate) reads one message (a request on the server side, a
@@ -78,7 +111,7 @@ class HTTPInputErrorWithStatus : public httputil::HTTPInputError {
 // Bytes read past the end of the message (a pipelined next request) stay in the
 // connection's buffer: take_buffered() hands them to the next HTTP1Connection on the same
 // stream (HTTP1ServerConnection does that), or to whoever detach()es the stream.
-class HTTP1Connection : public httputil::HTTPConnection {
+class HTTP1Connection : public httputil::HTTPConnection, private internal::MessageState {
  public:
   // `buffered`: bytes already read from `stream` that precede anything still in it; the
   // first `buffered_pos` of them are consumed already (so a pipelined rest is handed
@@ -169,8 +202,7 @@ class HTTP1Connection : public httputil::HTTPConnection {
   void cancel_timer();
   void clamp_chunk_size();
   // Server loop: readies this object for the next message on the same stream, exactly as
-  // a new HTTP1Connection handed take_buffer()'s bytes would be (every message-state
-  // member below must be reset there).
+  // a new HTTP1Connection handed take_buffer()'s bytes would be.
   void reset_for_next_message(const HTTP1ConnectionParameters& params,
                               const httputil::RequestContext& context);
   friend class HTTP1ServerConnection;
@@ -201,31 +233,6 @@ class HTTP1Connection : public httputil::HTTPConnection {
   std::size_t pos_ = 0;
   std::size_t read_size_;
 
-  // Message state.
-  std::string request_method_;
-  bool request_http11_ = false;  // server side: the request is HTTP/1.1 (or 1.x, x > 1)
-  bool request_keep_alive_header_ = false;  // HTTP/1.0 "Connection: keep-alive"
-  bool disconnect_on_finish_ = false;
-  bool close_after_response_ = false;
-  bool chunking_output_ = false;
-  std::optional<std::uint64_t> expected_content_remaining_;
-  bool response_started_ = false;
-  bool read_finished_ = false;
-  bool write_finished_ = false;
-  bool idle_ = false;
-  bool lingering_ = false;
-  // Server: the response is done and the connection ends; read_message closes it after
-  // draining input (finish_request cannot wait).
-  bool lingering_close_pending_ = false;
-  std::uint64_t body_received_ = 0;
-  std::unique_ptr<util::GzipDecompressor> decompressor_;
-  std::uint64_t decompressed_ = 0;
-  std::optional<Future<void>> pending_write_;
-  bool pending_write_held_ = false;  // pending_write_ went to IOStream::write_batched
-  // The exchange is over (response finished or connection closed). read_message waits
-  // for that on finish_future_, made only when it gets there first.
-  bool exchange_done_ = false;
-  std::optional<Future<void>> finish_future_;
   std::function<void()> close_callback_;
   bool stream_callback_set_ = false;  // our close callback is on the stream
   std::optional<ioloop::TimeoutHandle> timer_;  // scheduled at timer_when_
