@@ -860,7 +860,7 @@ TEST_F(IOLoopTest, RunSyncStoppedBeforeResult) {
   loop.run_sync([] {});
 }
 
-TEST(IOLoopVersionTest, Generated) { EXPECT_STREQ(kVersion, "0.2.0"); }
+TEST(IOLoopVersionTest, Generated) { EXPECT_STREQ(kVersion, "0.2.1"); }
 
 // ioloop::TimeoutError is util::TimeoutError (Tornado re-exports it from tornado.util).
 static_assert(std::is_same_v<TimeoutError, util::TimeoutError>);
