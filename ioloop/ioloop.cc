@@ -21,6 +21,8 @@ namespace tornado::ioloop {
 static_assert(IOLoop::READ == EPOLLIN);
 static_assert(IOLoop::WRITE == EPOLLOUT);
 static_assert(IOLoop::ERROR == (EPOLLERR | EPOLLHUP));
+static_assert(IOLoop::EDGE == EPOLLET);
+static_assert(IOLoop::RDHUP == EPOLLRDHUP);
 
 namespace {
 
@@ -406,7 +408,7 @@ void IOLoop::run_once() {
     // A handler that removes itself stays alive until it returns (remove_handler parks
     // it in retired_handler_): no reference count traffic per event.
     running_handler_ = it->second.get();
-    const std::uint32_t ready = events[i].events & (READ | WRITE | ERROR);
+    const std::uint32_t ready = events[i].events & (READ | WRITE | ERROR | RDHUP);
     try {
       running_handler_->handler(fd, ready);
     } catch (...) {

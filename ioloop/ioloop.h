@@ -79,6 +79,14 @@ class IOLoop : public concurrent::Scheduler {
   static constexpr std::uint32_t READ = 0x001;   // EPOLLIN
   static constexpr std::uint32_t WRITE = 0x004;  // EPOLLOUT
   static constexpr std::uint32_t ERROR = 0x018;  // EPOLLERR | EPOLLHUP
+  // Not in Tornado: add to READ / WRITE for edge-triggered readiness (EPOLLET). The
+  // handler hears of each change once (new bytes, freed send space), not while the fd
+  // stays ready; it must itself remember what it left unread or unwritten.
+  static constexpr std::uint32_t EDGE = 0x80000000u;  // EPOLLET
+  // Not in Tornado: the peer shut down its sending side (a socket's FIN). Reported with
+  // READ when asked for; edge-triggered readers need it, since a short read can leave the
+  // end of the stream unread with no further report to come.
+  static constexpr std::uint32_t RDHUP = 0x2000;  // EPOLLRDHUP
 
   using Callback = concurrent::Callback;
   // Called with the fd and the events that are ready.

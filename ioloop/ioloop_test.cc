@@ -138,6 +138,41 @@ TEST_F(IOLoopTest, UpdateHandlerSwitchesEvents) {
   EXPECT_EQ(seen[1], IOLoop::WRITE);
 }
 
+TEST_F(IOLoopTest, EdgeTriggeredHandlerHearsOfEachArrivalOnce) {
+  // Unread bytes are reported once with EDGE (and again each time more arrive); without
+  // it, every iteration reports them.
+  SocketPair edge, level;
+  int edge_calls = 0, level_calls = 0;
+  loop.add_handler(edge.fds[0], [&](int, std::uint32_t events) {
+    EXPECT_EQ(events, IOLoop::READ);
+    ++edge_calls;
+  }, IOLoop::READ | IOLoop::EDGE);
+  loop.add_handler(level.fds[0], [&](int, std::uint32_t) { ++level_calls; }, IOLoop::READ);
+  ASSERT_EQ(::write(edge.fds[1], "x", 1), 1);
+  ASSERT_EQ(::write(level.fds[1], "x", 1), 1);
+  // The level-triggered handler, which never reads, is called at every iteration.
+  loop.call_later(0.01, [&] { ASSERT_EQ(::write(edge.fds[1], "y", 1), 1); });
+  loop.call_later(0.05, [&] { loop.stop(); });
+  run_guarded(loop);
+  EXPECT_EQ(edge_calls, 2);
+  EXPECT_GT(level_calls, 2);
+  loop.remove_handler(edge.fds[0]);
+  loop.remove_handler(level.fds[0]);
+}
+
+TEST_F(IOLoopTest, PeerShutdownIsReportedAsRdhupWhenAskedFor) {
+  SocketPair sp;
+  std::uint32_t seen = 0;
+  loop.add_handler(sp.fds[0], [&](int, std::uint32_t events) {
+    seen = events;
+    loop.stop();
+  }, IOLoop::READ | IOLoop::RDHUP);
+  ASSERT_EQ(::shutdown(sp.fds[1], SHUT_WR), 0);
+  run_guarded(loop);
+  EXPECT_EQ(seen, IOLoop::READ | IOLoop::RDHUP);
+  loop.remove_handler(sp.fds[0]);
+}
+
 TEST_F(IOLoopTest, HangupIsReportedAsError) {
   int p[2];
   ASSERT_EQ(::pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
@@ -860,7 +895,7 @@ TEST_F(IOLoopTest, RunSyncStoppedBeforeResult) {
   loop.run_sync([] {});
 }
 
-TEST(IOLoopVersionTest, Generated) { EXPECT_STREQ(kVersion, "0.2.1"); }
+TEST(IOLoopVersionTest, Generated) { EXPECT_STREQ(kVersion, "0.3.0"); }
 
 // ioloop::TimeoutError is util::TimeoutError (Tornado re-exports it from tornado.util).
 static_assert(std::is_same_v<TimeoutError, util::TimeoutError>);

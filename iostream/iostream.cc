@@ -348,6 +348,7 @@ bool BaseIOStream::read_to_buffer() {
   }
   if (n == 0) {
     if (result == IOResult::kEOF) close();
+    if (result == IOResult::kWouldBlock) fd_drained_ = short_read_drains();
     return false;
   }
   read_buffer_.commit(n);
@@ -356,7 +357,7 @@ bool BaseIOStream::read_to_buffer() {
     close(std::make_exception_ptr(StreamBufferFullError("Reached maximum read buffer size")));
     return false;
   }
-  if (n < options_.read_chunk_size && short_read_drains()) {
+  if (n < options_.read_chunk_size && short_read_drains() && !eof_pending_) {
     fd_drained_ = true;
     return false;  // the fd is empty: the loop says when more arrives
   }
@@ -546,13 +547,19 @@ std::uint32_t IOStream::desired_state() const {
 }
 
 void BaseIOStream::update_io_state() {
-  if (closed_) return;
+  if (closed_ || (handler_added_ && edge_triggered_)) return;
   const std::uint32_t s = desired_state();
   if (!handler_added_) {
+    // Edge-triggered needs to know when the fd is empty without asking the loop: only
+    // where a short read proves it (sockets). The loop then wakes us on each new arrival
+    // and each time a full send buffer frees space (as nginx registers connections).
+    edge_triggered_ = short_read_drains();
+    const std::uint32_t events =
+        edge_triggered_ ? (IOLoop::READ | IOLoop::WRITE | IOLoop::RDHUP | IOLoop::EDGE) : s;
     loop_->add_handler(
-        fileno(), [this](int fd, std::uint32_t events) { handle_events(fd, events); }, s);
+        fileno(), [this](int fd, std::uint32_t events) { handle_events(fd, events); }, events);
     handler_added_ = true;
-    state_ = s;
+    state_ = events;
   } else if (s != state_) {
     loop_->update_handler(fileno(), s);
     state_ = s;
@@ -563,7 +570,12 @@ void BaseIOStream::handle_events(int fd, std::uint32_t events) {
   if (closed_) return;
   if (events & IOLoop::READ) {
     fd_drained_ = false;
-    handle_read();
+    // The end of the stream is there to read: a short read no longer proves the fd empty
+    // (read on until recv says EOF; edge-triggered, nothing else would report it).
+    if (events & (IOLoop::RDHUP | IOLoop::ERROR)) eof_pending_ = true;
+    // Idle with input buffered, new bytes stay in the kernel until a read asks (what a
+    // level-triggered stream does by not listening for READ then).
+    if (reading() || read_buffer_.empty()) handle_read();
   }
   if (closed_) return;
   if (events & IOLoop::WRITE) handle_write();

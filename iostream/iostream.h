@@ -201,6 +201,10 @@ class BaseIOStream {
   void update_io_state();
   std::uint32_t state_ = 0;
   bool handler_added_ = false;
+  // Registered once for READ | WRITE | EDGE (streams whose short read drains the fd):
+  // state changes then cost no epoll_ctl, and the loop stops re-checking the fd each
+  // iteration. fd_drained_ and a short write say what the fd still holds.
+  bool edge_triggered_ = false;
   ioloop::IOLoop* loop_;
   // Expires with the stream: loop callbacks queued by it check this first.
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
@@ -224,7 +228,10 @@ class BaseIOStream {
   // The last read_from_fd() was short (and short_read_drains()): nothing to read until
   // the loop reports READ again, so reads do not try the fd inline meanwhile.
   bool fd_drained_ = false;
-  // write_batched() bytes wait in write_buffer_ (no WRITE interest, no send yet).
+  // The loop reported the peer's end of stream (RDHUP / HUP): read until EOF.
+  bool eof_pending_ = false;
+  // write_batched() bytes wait in write_buffer_ (no send yet, nor WRITE interest when
+  // level-triggered).
   bool write_held_ = false;
   bool flush_scheduled_ = false;
 

@@ -479,6 +479,39 @@ ASYNC_TEST_F(IOStreamTest, DataAfterShortReadStillArrives) {
   EXPECT_EQ(rest, "");
 }
 
+// Sockets are edge-triggered: the loop reports new bytes once. An idle stream with input
+// buffered leaves them in the kernel (flow control, as a level-triggered stream that stops
+// listening) and must still read them when asked, with no second report coming.
+ASYNC_TEST_F(IOStreamTest, BytesArrivingWhileIdleWithInputBufferedWaitForARead) {
+  auto [s, c] = tcp_pair();
+  IOStream server(s);
+  IOStream client(c);
+  co_await client.write("a\nb");
+  CO_ASSERT_EQ(co_await server.read_until("\n"), "a\n");
+  co_await client.write("c\n");
+  co_await gen::sleep(0.05);  // the loop reports the arrival meanwhile
+  EXPECT_EQ(server.read_buffer_size(), 1u);
+  EXPECT_EQ(queued_bytes(s), 2);
+  CO_ASSERT_EQ(co_await server.read_until("\n"), "bc\n");
+}
+
+// A read satisfied by part of one recv leaves the rest in the kernel; the next read takes
+// it at once (no report is coming for bytes that arrived before the last one).
+ASYNC_TEST_F(IOStreamTest, BytesLeftInTheKernelByASatisfiedReadAreReadInline) {
+  auto [s, c] = tcp_pair();
+  BaseIOStream::Options opts;
+  opts.read_chunk_size = 4;
+  CountingIOStream server(s, opts);
+  IOStream client(c);
+  co_await client.write("ab\ncdefgh\n");
+  co_await gen::sleep(0.05);
+  CO_ASSERT_EQ(co_await server.read_until("\n"), "ab\n");
+  co_await gen::sleep(0.05);
+  EXPECT_EQ(queued_bytes(s), 6);
+  CO_ASSERT_EQ(co_await server.read_until("\n"), "cdefgh\n");
+  EXPECT_EQ(server.would_block, 0);
+}
+
 // Pipes skip the inline retry too (a short read proves them empty): ping-pong still flows.
 ASYNC_TEST_F(IOStreamTest, PipePingPongAfterShortReads) {
   int fds[2];
