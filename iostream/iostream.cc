@@ -383,7 +383,7 @@ bool BaseIOStream::enqueue_write(std::string data, Future<void>& f) {
   if (!data.empty()) {
     total_write_index_ += data.size();
     write_buffer_size_ += data.size();
-    write_buffer_.push_back(std::move(data));
+    write_buffer_.emplace_back(std::move(data));
   }
   write_futures_.emplace_back(total_write_index_, f);
   return true;

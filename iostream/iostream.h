@@ -12,7 +12,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -26,6 +25,7 @@
 
 #include "concurrent/future.h"
 #include "ioloop/ioloop.h"
+#include "iostream/fifo.h"
 #include "netutil/netutil.h"
 
 typedef struct ssl_st SSL;
@@ -217,12 +217,12 @@ class BaseIOStream {
 
   Options options_;
   ReadBuffer read_buffer_;
-  std::deque<std::string> write_buffer_;
+  internal::Fifo<std::string> write_buffer_;
   std::size_t write_buffer_first_offset_ = 0;
   std::size_t write_buffer_size_ = 0;
   std::uint64_t total_write_index_ = 0;
   std::uint64_t total_write_done_index_ = 0;
-  std::deque<std::pair<std::uint64_t, Future<void>>> write_futures_;
+  internal::Fifo<std::pair<std::uint64_t, Future<void>>> write_futures_;
   bool closed_ = false;
   std::exception_ptr error_;
   // The last read_from_fd() was short (and short_read_drains()): nothing to read until

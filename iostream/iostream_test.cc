@@ -7,7 +7,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <deque>
+#include <random>
 #include <memory>
 #include <string>
 #include <utility>
@@ -522,6 +525,30 @@ ASYNC_TEST_F(IOStreamTest, PipePingPongAfterShortReads) {
     co_await writer.write("ping\n");
     CO_ASSERT_EQ(co_await reader.read_until("\n"), "ping\n");
   }
+}
+
+// The write queue against std::deque under random pushes and pops (compaction included).
+TEST(FifoTest, MatchesADeque) {
+  internal::Fifo<std::string> fifo;
+  std::deque<std::string> model;
+  std::mt19937 rng(7);
+  for (int step = 0; step < 20000; ++step) {
+    if (model.empty() || rng() % 3 != 0) {
+      std::string item = std::to_string(step) + std::string(rng() % 40, 'x');
+      fifo.emplace_back(item);
+      model.push_back(item);
+    } else {
+      ASSERT_EQ(fifo.front(), model.front());
+      fifo.pop_front();
+      model.pop_front();
+    }
+    ASSERT_EQ(fifo.size(), model.size());
+    if (step % 1000 == 0) {
+      ASSERT_TRUE(std::equal(fifo.begin(), fifo.end(), model.begin(), model.end()));
+    }
+  }
+  fifo.clear();
+  EXPECT_TRUE(fifo.empty());
 }
 
 TEST(ReadBufferTest, ConsumeIsLinear) {
