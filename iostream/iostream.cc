@@ -551,7 +551,7 @@ void BaseIOStream::update_io_state() {
   const std::uint32_t s = desired_state();
   if (!handler_added_) {
     // Edge-triggered needs to know when the fd is empty without asking the loop: only
-    // where a short read proves it (sockets). The loop then wakes us on each new arrival
+    // where a short read proves it (sockets, pipes). The loop then wakes us on each new arrival
     // and each time a full send buffer frees space (as nginx registers connections).
     edge_triggered_ = short_read_drains();
     const std::uint32_t events =

@@ -201,7 +201,7 @@ class BaseIOStream {
   void update_io_state();
   std::uint32_t state_ = 0;
   bool handler_added_ = false;
-  // Registered once for READ | WRITE | EDGE (streams whose short read drains the fd):
+  // Registered once for READ | WRITE | RDHUP | EDGE (where a short read drains the fd):
   // state changes then cost no epoll_ctl, and the loop stops re-checking the fd each
   // iteration. fd_drained_ and a short write say what the fd still holds.
   bool edge_triggered_ = false;

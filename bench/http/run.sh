@@ -18,6 +18,7 @@ seconds=${HTTP_BENCH_SECONDS:-10}
 rounds=${HTTP_BENCH_ROUNDS:-2}
 cd "$here/../.."
 source bench/lib/servers.sh
+source bench/http/nginx.sh
 
 need=()
 command -v nginx >/dev/null || need+=(nginx)
@@ -41,29 +42,6 @@ ulimit -n "$(ulimit -Hn)"  # 1,000 connections on each side
 
 work=$(mktemp -d)
 trap 'cleanup; rm -rf "$work"' EXIT
-
-# nginx: one worker, no access log, keep-alive without a request cap (tornado-cpp and
-# Python Tornado have none either).
-nginx_config() {
-  cat >"$work/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $work/nginx.pid;
-error_log $work/nginx-error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 100000000;
-  client_body_temp_path $work; proxy_temp_path $work; fastcgi_temp_path $work;
-  uwsgi_temp_path $work; scgi_temp_path $work;
-  server {
-    listen 127.0.0.1:$1 reuseport backlog=4096;
-    location / { return 200 "Hello, world"; }
-  }
-}
-CONF
-  echo "$work/nginx.conf"
-}
 
 # h2o: one thread, the response from an mruby handler (h2o's equivalent of `return`).
 h2o_config() {

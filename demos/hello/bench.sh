@@ -10,23 +10,9 @@ set -euo pipefail
 HELLO="${1:?usage: bench.sh path/to/hello [seconds] [connections] [rounds]}"
 SECS="${2:-4}"; CONNS="${3:-50}"; ROUNDS="${4:-3}"
 TMP=$(mktemp -d)
-cat > "$TMP/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $TMP/nginx.pid;
-error_log $TMP/error.log;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  client_body_temp_path $TMP; proxy_temp_path $TMP; fastcgi_temp_path $TMP;
-  uwsgi_temp_path $TMP; scgi_temp_path $TMP;
-  server {
-    listen 127.0.0.1:18889;
-    location / { default_type text/plain; return 200 "Hello, world"; }
-  }
-}
-CONF
+work=$TMP
+source "$(dirname "$0")/../../bench/http/nginx.sh"  # nginx_config
+nginx_config 18889 >/dev/null
 nginx -c "$TMP/nginx.conf" -p "$TMP" & NGINX=$!
 "$HELLO" --port=18888 --address=127.0.0.1 --logging=none 2>"$TMP/hello.log" & HELLO_PID=$!
 trap 'kill $NGINX $HELLO_PID 2>/dev/null; rm -rf "$TMP"' EXIT
