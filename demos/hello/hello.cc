@@ -23,7 +23,12 @@ int main(int argc, char** argv) {
   opt::define("port", {.default_value = 8888, .help = "TCP port to listen on"});
   opt::define("address", {.default_value = std::string(""), .help = "address to bind (all if empty)"});
   opt::define("processes", {.default_value = 1, .help = "worker processes (0: one per CPU)"});
-  opt::parse_command_line(argc, argv);
+  try {
+    opt::parse_command_line(argc, argv);
+  } catch (const opt::Error& e) {  // a usage error, not a crash (Tornado: a traceback)
+    std::fprintf(stderr, "hello: %s (values go as --name=value; see --help)\n", e.what());
+    return 2;
+  }
 
   static const std::string kBody = "Hello, world";
   static const HTTPHeaders kHeaders{{"Content-Type", "text/plain"},

@@ -40,4 +40,9 @@ print('ok')")
 }
 run 1
 run 2
+# A usage error is a message and exit status 2, not an abort.
+status=0
+out=$("$HELLO" --port 8888 2>&1) || status=$?
+[[ $status == 2 && "$out" == *"Option 'port' requires a value"* ]] ||
+  { echo "bad usage: status $status: $out"; exit 1; }
 echo PASS
