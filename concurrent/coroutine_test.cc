@@ -386,5 +386,45 @@ TEST(CoroutineTest, LambdaCoroutine) {
   EXPECT_EQ(out.result(), 12);
 }
 
+// How `in` ended, seen through settled(): "result N", "exception", or "cancelled".
+Future<std::string> outcome_of(Future<int> in) {
+  co_await in.settled();
+  if (in.cancelled()) co_return "cancelled";
+  if (in.exception()) co_return "exception";
+  co_return "result " + std::to_string(in.result());
+}
+
+TEST(CoroutineTest, SettledWaitsWithoutThrowing) {
+  ManualScheduler scheduler;
+  CaptureAppLog log;
+  Future<int> ok, failed, cancelled;
+  Future<std::string> a = outcome_of(ok);
+  Future<std::string> b = outcome_of(failed);
+  Future<std::string> c = outcome_of(cancelled);
+  EXPECT_FALSE(a.done()) << "settled() must wait for a pending future";
+  ok.set_result(7);
+  failed.set_exception(std::runtime_error("refused"));
+  cancelled.cancel();
+  scheduler.run_all();
+  // A throwing await_resume would have put the exception in b and c instead.
+  EXPECT_EQ(a.result(), "result 7");
+  EXPECT_EQ(b.result(), "exception");
+  EXPECT_EQ(c.result(), "cancelled");
+  EXPECT_EQ(outcome_of(ok).result(), "result 7") << "a done future: no suspension";
+}
+
+TEST(CoroutineTest, ExceptionSeenThroughSettledIsNotLoggedAsUnretrieved) {
+  ManualScheduler scheduler;
+  CaptureAppLog log;
+  {
+    Future<int> failed;
+    Future<std::string> seen = outcome_of(failed);
+    failed.set_exception(std::runtime_error("refused"));
+    scheduler.run_all();
+    EXPECT_EQ(seen.result(), "exception");
+  }
+  EXPECT_FALSE(log.contains("never retrieved")) << log.str();
+}
+
 }  // namespace
 }  // namespace tornado::concurrent

@@ -268,7 +268,7 @@ TEST(FutureTest, IsFuture) {
   static_assert(!is_future_v<int>);
 }
 
-TEST(VersionTest, Generated) { EXPECT_STREQ(kVersion, "0.3.0"); }
+TEST(VersionTest, Generated) { EXPECT_STREQ(kVersion, "0.4.0"); }
 
 }  // namespace
 }  // namespace tornado::concurrent

@@ -694,12 +694,12 @@ Future<void> HTTP1Connection::drain_before_close() {
   stream_->shutdown_write();
   const double give_up = loop_->time() + kLingerTotal;
   lingering_ = true;
-  try {
-    for (double left = kLingerTotal; left > 0; left = give_up - loop_->time()) {
-      arm_timer(std::min(kLingerIdle, left));
-      (void)co_await stream_->read_bytes(kLingerChunk, true);
-    }
-  } catch (const StreamClosedError&) {
+  for (double left = kLingerTotal; left > 0; left = give_up - loop_->time()) {
+    arm_timer(std::min(kLingerIdle, left));
+    // Ends when the client closes (the usual way) or a timer closes the stream.
+    Future<std::string> read = stream_->read_bytes(kLingerChunk, true);
+    co_await read.settled();
+    if (read.exception()) break;
   }
   lingering_ = false;
   disarm_timer();
@@ -783,8 +783,12 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
         throw StreamClosedError();
       }
       if (got_bytes && params_.header_timeout && !timer_armed_) arm_timer(*params_.header_timeout);
-      std::string data = co_await stream_->read_bytes(read_size_, true);
-      append_read(std::move(data));
+      // The usual end of a connection is the peer closing it here, between messages:
+      // seen through settled() (a thrown StreamClosedError costs ~10k instructions).
+      Future<std::string> read = stream_->read_bytes(read_size_, true);
+      co_await read.settled();
+      if (read.exception()) goto stream_closed;
+      append_read(std::move(read.result()));
       ++reads;
     }
     idle_ = false;
@@ -963,6 +967,7 @@ Future<bool> HTTP1Connection::read_message(HTTPMessageDelegate* delegate) {
     TORNADO_LOG_ERROR(log::app_log(), "Uncaught exception in HTTP message: {}", e.what());
     error_status = 500;
   }
+stream_closed:
   disarm_timer();
   idle_ = false;
   if (error_status != 0 && !is_client_) co_await write_error_response(error_status);

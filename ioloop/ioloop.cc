@@ -290,13 +290,20 @@ void IOLoop::update_handler(int fd, std::uint32_t events) {
   it->second->events = events;
 }
 
-void IOLoop::remove_handler(int fd) {
+void IOLoop::remove_handler(int fd) { forget_handler(fd, /*fd_closing=*/false); }
+
+void IOLoop::remove_handler_before_close(int fd) { forget_handler(fd, /*fd_closing=*/true); }
+
+void IOLoop::forget_handler(int fd, bool fd_closing) {
   auto it = handlers_.find(fd);
   if (it == handlers_.end()) return;
   std::shared_ptr<HandlerEntry> entry = std::move(it->second);
   handlers_.erase(it);
-  // The fd may already be closed; that removed it from epoll anyway.
-  ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+  // The fd may already be closed; that removed it from epoll anyway. Closing it soon does
+  // the same, unless a duplicate of it lives on (fork, dup): then an edge-triggered
+  // registration reports a few stale events, which run_once skips by generation, but a
+  // level-triggered one would report a ready fd at every poll.
+  if (!fd_closing || !(entry->events & EDGE)) ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
   if (entry.get() == running_handler_) retired_handler_ = std::move(entry);  // still running
   entry.reset();  // may run destructors that re-enter the loop; the map is consistent
 }

@@ -8,11 +8,15 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <latch>
 #include <memory>
+#include <set>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -158,6 +162,45 @@ TEST_F(IOLoopTest, EdgeTriggeredHandlerHearsOfEachArrivalOnce) {
   EXPECT_GT(level_calls, 2);
   loop.remove_handler(edge.fds[0]);
   loop.remove_handler(level.fds[0]);
+}
+
+// The fd numbers that this process's epoll instances watch ("tfd:" in /proc fdinfo).
+std::set<int> fds_watched_by_epoll() {
+  std::set<int> watched;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fdinfo")) {
+    std::ifstream info(entry.path());
+    std::string word;
+    while (info >> word) {
+      int fd;
+      if (word == "tfd:" && info >> fd) watched.insert(fd);
+    }
+  }
+  return watched;
+}
+
+TEST_F(IOLoopTest, RemoveHandlerBeforeCloseLeavesEdgeRegistrationsToTheClose) {
+  SocketPair edge, level;
+  bool called = false;
+  loop.add_handler(edge.fds[0], [&](int, std::uint32_t) { called = true; },
+                   IOLoop::READ | IOLoop::EDGE);
+  loop.add_handler(level.fds[0], [&](int, std::uint32_t) { called = true; }, IOLoop::READ);
+  // Duplicates keep both sockets open past the close, and with them any registration
+  // that the loop did not remove itself.
+  const int edge_dup = ::dup(edge.fds[0]);
+  const int level_dup = ::dup(level.fds[0]);
+  const int edge_fd = edge.fds[0], level_fd = level.fds[0];
+  loop.remove_handler_before_close(edge_fd);
+  loop.remove_handler_before_close(level_fd);
+  ::close(std::exchange(edge.fds[0], edge_dup));
+  ::close(std::exchange(level.fds[0], level_dup));
+  const std::set<int> watched = fds_watched_by_epoll();
+  EXPECT_TRUE(watched.contains(edge_fd)) << "no epoll_ctl: the close was to remove it";
+  EXPECT_FALSE(watched.contains(level_fd)) << "level-triggered: removed by the loop";
+  // The leftover registration still reports arrivals; the loop skips them.
+  ASSERT_EQ(::write(edge.fds[1], "x", 1), 1);
+  loop.call_later(0.02, [&] { loop.stop(); });
+  run_guarded(loop);
+  EXPECT_FALSE(called);
 }
 
 TEST_F(IOLoopTest, PeerShutdownIsReportedAsRdhupWhenAskedFor) {
@@ -895,7 +938,7 @@ TEST_F(IOLoopTest, RunSyncStoppedBeforeResult) {
   loop.run_sync([] {});
 }
 
-TEST(IOLoopVersionTest, Generated) { EXPECT_STREQ(kVersion, "0.3.0"); }
+TEST(IOLoopVersionTest, Generated) { EXPECT_STREQ(kVersion, "0.4.0"); }
 
 // ioloop::TimeoutError is util::TimeoutError (Tornado re-exports it from tornado.util).
 static_assert(std::is_same_v<TimeoutError, util::TimeoutError>);

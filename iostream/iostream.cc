@@ -496,7 +496,7 @@ void BaseIOStream::close(std::exception_ptr error) {
   }
   closed_ = true;
   if (handler_added_) {
-    loop_->remove_handler(fileno());
+    loop_->remove_handler_before_close(fileno());
     handler_added_ = false;
   }
   close_fd();
@@ -589,7 +589,9 @@ void BaseIOStream::handle_events(int fd, std::uint32_t events) {
 
 // ---- IOStream -------------------------------------------------------------------------
 
-IOStream::IOStream(int fd, Options options) : BaseIOStream(options), fd_(fd) { set_nonblocking(fd); }
+IOStream::IOStream(int fd, Options options) : BaseIOStream(options), fd_(fd) {
+  if (!options.fd_is_nonblocking) set_nonblocking(fd);
+}
 
 IOStream::~IOStream() { close(); }
 
@@ -601,11 +603,13 @@ std::size_t IOStream::write_to_fd(const iovec* iov, int iovcnt, IOResult& result
   msghdr msg{};
   msg.msg_iov = const_cast<iovec*>(iov);
   msg.msg_iovlen = static_cast<std::size_t>(iovcnt);
+  if (sent_ && nodelay_wanted_ != nodelay_applied_) apply_nodelay();
   for (;;) {
     // One buffer (a whole response, usually): send() skips sendmsg's msghdr and iovec
     // import. MSG_NOSIGNAL either way: a closed peer is an error, not SIGPIPE.
     const ssize_t w = iovcnt == 1 ? ::send(fd_, iov[0].iov_base, iov[0].iov_len, MSG_NOSIGNAL)
                                   : ::sendmsg(fd_, &msg, MSG_NOSIGNAL);
+    if (w > 0) sent_ = true;
     if (w >= 0) return static_cast<std::size_t>(w);
     if (errno == EINTR) continue;
     if (util::errno_would_block(errno)) {
@@ -631,10 +635,16 @@ std::exception_ptr IOStream::fd_error() {
 }
 
 void IOStream::set_nodelay(bool value) {
-  if (fd_ < 0) return;
-  const int v = value ? 1 : 0;
+  nodelay_wanted_ = value;
+  if (sent_) apply_nodelay();  // else before the second send (write_to_fd)
+}
+
+void IOStream::apply_nodelay() {
+  if (fd_ < 0 || nodelay_wanted_ == nodelay_applied_) return;
+  const int v = nodelay_wanted_ ? 1 : 0;
   // Fails harmlessly (EOPNOTSUPP / EINVAL) on non-TCP sockets or reset connections.
   setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &v, sizeof(v));
+  nodelay_applied_ = nodelay_wanted_;
 }
 
 void IOStream::shutdown_write() {
@@ -725,7 +735,7 @@ Future<std::shared_ptr<SSLIOStream>> IOStream::start_tls(bool server_side,
 // ---- PipeIOStream ---------------------------------------------------------------------
 
 PipeIOStream::PipeIOStream(int fd, Options options) : BaseIOStream(options), fd_(fd) {
-  set_nonblocking(fd);
+  if (!options.fd_is_nonblocking) set_nonblocking(fd);
 }
 
 PipeIOStream::~PipeIOStream() { close(); }

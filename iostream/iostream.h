@@ -107,6 +107,9 @@ class BaseIOStream {
     std::size_t read_chunk_size = kDefaultReadChunkSize;
     // 0: unlimited (Tornado's None).
     std::size_t max_write_buffer_size = 0;
+    // The fd is O_NONBLOCK already (accept4 with SOCK_NONBLOCK, as TCPServer's are): the
+    // constructor skips its fcntl check. Not in Tornado.
+    bool fd_is_nonblocking = false;
   };
 
   explicit BaseIOStream(Options options);
@@ -178,7 +181,7 @@ class BaseIOStream {
   virtual std::size_t read_from_fd(char* buf, std::size_t n, IOResult& result) = 0;
   // Writes from the iovecs; returns bytes written (0 with kWouldBlock). Throws on error.
   virtual std::size_t write_to_fd(const iovec* iov, int iovcnt, IOResult& result) = 0;
-  // Closes the fd.
+  // Closes the fd (close() counts on it to end an edge-triggered epoll registration).
   virtual void close_fd() = 0;
   // Handles READ/WRITE/ERROR; subclasses hook connect / handshake here.
   virtual void handle_events(int fd, std::uint32_t events);
@@ -289,6 +292,10 @@ class IOStream : public BaseIOStream {
                                                  std::shared_ptr<netutil::SSLContext> context,
                                                  std::string server_hostname = "");
 
+  // Turning TCP_NODELAY on takes effect before the stream's second send, not at once:
+  // Nagle's algorithm only holds back small segments while earlier ones are
+  // unacknowledged, which (on Linux, with its Minshall rule) never applies to a
+  // connection's first send. A connection that sends once saves the system call.
   void set_nodelay(bool value) override;
   void shutdown_write() override;
 
@@ -304,9 +311,15 @@ class IOStream : public BaseIOStream {
   bool can_write_now() const override { return !connecting_; }
   std::uint32_t desired_state() const override;
 
+  // Sets TCP_NODELAY to nodelay_wanted_ if it is not so already.
+  void apply_nodelay();
+
   int fd_;
   bool connecting_ = false;
   std::optional<Future<void>> connect_future_;
+  bool nodelay_wanted_ = false;
+  bool nodelay_applied_ = false;  // the socket's TCP_NODELAY (off when accepted or made)
+  bool sent_ = false;             // a send has carried bytes (TLS: the handshake's)
 };
 
 // A TLS stream (Tornado's SSLIOStream). Construct it over a connected socket (the

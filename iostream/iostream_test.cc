@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -528,6 +529,41 @@ ASYNC_TEST_F(IOStreamTest, PipePingPongAfterShortReads) {
 }
 
 // The write queue against std::deque under random pushes and pops (compaction included).
+int nodelay_of(int fd) {
+  int value = -1;
+  socklen_t length = sizeof(value);
+  EXPECT_EQ(::getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &value, &length), 0);
+  return value;
+}
+
+ASYNC_TEST_F(IOStreamTest, NodelayTakesEffectBeforeTheSecondSend) {
+  make_pair();
+  server_->set_nodelay(true);
+  CO_ASSERT_EQ(nodelay_of(server_->fileno()), 0);  // no system call yet
+  co_await server_->write("first");
+  CO_ASSERT_EQ(nodelay_of(server_->fileno()), 0);  // a first send is never held back
+  co_await server_->write("second");
+  CO_ASSERT_EQ(nodelay_of(server_->fileno()), 1);
+  CO_ASSERT_EQ(co_await client_->read_bytes(11), "firstsecond");
+  // Once the stream has sent, either way acts at once.
+  server_->set_nodelay(false);
+  CO_ASSERT_EQ(nodelay_of(server_->fileno()), 0);
+  server_->set_nodelay(true);
+  CO_ASSERT_EQ(nodelay_of(server_->fileno()), 1);
+}
+
+ASYNC_TEST_F(IOStreamTest, NonblockingFdsAreTakenAsTheyAre) {
+  auto [s, c] = tcp_pair();
+  ::fcntl(s, F_SETFL, ::fcntl(s, F_GETFL) | O_NONBLOCK);
+  BaseIOStream::Options told;
+  told.fd_is_nonblocking = true;
+  server_ = std::make_unique<IOStream>(s, told);
+  client_ = std::make_unique<IOStream>(c);  // blocking: made non-blocking
+  CO_ASSERT_TRUE(::fcntl(c, F_GETFL) & O_NONBLOCK);
+  co_await client_->write("ping");
+  CO_ASSERT_EQ(co_await server_->read_bytes(4), "ping");
+}
+
 TEST(FifoTest, MatchesADeque) {
   internal::Fifo<std::string> fifo;
   std::deque<std::string> model;

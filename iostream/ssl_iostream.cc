@@ -22,6 +22,7 @@ using ioloop::IOLoop;
 SSLIOStream::SSLIOStream(int fd, std::shared_ptr<netutil::SSLContext> context,
                          std::string server_hostname, Options options)
     : IOStream(fd, options), context_(std::move(context)), server_hostname_(std::move(server_hostname)) {
+  sent_ = true;  // the handshake sends first, outside write_to_fd: TCP_NODELAY goes at once
   ssl_ = SSL_new(context_->get());
   if (ssl_ == nullptr) throw netutil::SSLError(netutil::ssl_error_string("SSL_new"));
   SSL_set_fd(ssl_, fd);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <cstring>
 #include <system_error>
@@ -68,7 +69,16 @@ SocketAddress SocketAddress::peer_of(int fd) {
 std::string SocketAddress::host() const {
   char buf[INET6_ADDRSTRLEN] = {0};
   if (family() == AF_INET) {
-    inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr, buf, sizeof(buf));
+    // By hand: inet_ntop formats IPv4 with sprintf, which cost as much as a tenth of a
+    // one-request connection (every accepted connection needs its remote_ip).
+    const auto* octets =
+        reinterpret_cast<const unsigned char*>(&reinterpret_cast<const sockaddr_in*>(&storage)->sin_addr);
+    char* end = buf;
+    for (int i = 0; i < 4; ++i) {
+      if (i > 0) *end++ = '.';
+      end = std::to_chars(end, buf + sizeof(buf), octets[i]).ptr;
+    }
+    return std::string(buf, end);
   } else if (family() == AF_INET6) {
     inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&storage)->sin6_addr, buf,
               sizeof(buf));

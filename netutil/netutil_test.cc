@@ -12,7 +12,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
+#include <random>
 #include <utility>
 #include <string>
 #include <vector>
@@ -68,6 +70,22 @@ TEST(SocketAddressTest, FormatsAndParses) {
   EXPECT_EQ(b.host(), "::1");
   EXPECT_EQ(b.port(), 443);
   EXPECT_THROW(SocketAddress::from_ip("localhost", 1), std::invalid_argument);
+}
+
+TEST(SocketAddressTest, Ipv4HostMatchesInetNtop) {
+  std::mt19937 rng(7);
+  std::vector<std::uint32_t> addresses = {0, 0xffffffff, 0x7f000001, 0x0a006407, 0xc0a80001};
+  for (int i = 0; i < 1000; ++i) addresses.push_back(static_cast<std::uint32_t>(rng()));
+  for (const std::uint32_t a : addresses) {
+    SocketAddress address;
+    auto* sin = reinterpret_cast<sockaddr_in*>(&address.storage);
+    sin->sin_family = AF_INET;
+    sin->sin_addr.s_addr = htonl(a);
+    address.length = sizeof(sockaddr_in);
+    char expected[INET_ADDRSTRLEN];
+    ASSERT_NE(inet_ntop(AF_INET, &sin->sin_addr, expected, sizeof(expected)), nullptr);
+    ASSERT_EQ(address.host(), expected);
+  }
 }
 
 class BindTest : public AsyncTestCase {};

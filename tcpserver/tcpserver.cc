@@ -30,6 +30,7 @@ TCPServer::TCPServer(std::shared_ptr<netutil::SSLContext> ssl_context,
   }
   if (max_buffer_size) stream_options_.max_buffer_size = *max_buffer_size;
   if (read_chunk_size) stream_options_.read_chunk_size = *read_chunk_size;
+  stream_options_.fd_is_nonblocking = true;  // add_accept_handler's accept4 made it so
 }
 
 TCPServer::TCPServer(const netutil::SSLOptions& ssl_options,
@@ -119,11 +120,13 @@ void TCPServer::handle_connection(int connection, netutil::SocketAddress address
   // Tornado adds the future to the loop with `lambda f: f.result()`, so a failure is
   // logged by the loop as "Exception in callback ..." on app_log. We log it here rather
   // than through handle_callback_exception, which test loops turn into test failures.
-  concurrent::future_add_done_callback(handled, [peer = address.to_string()](Future<void> f) {
+  // The peer's text is made only for the log line (formatting it costs as much as a
+  // small request).
+  concurrent::future_add_done_callback(handled, [address](Future<void> f) {
     if (f.cancelled()) return;
     if (std::exception_ptr e = f.exception()) {
       log::log_exception(log::app_log(), TORNADO_LOG_HERE_(), spdlog::level::err, std::move(e),
-                         "Exception in callback for handle_stream from {}", peer);
+                         "Exception in callback for handle_stream from {}", address.to_string());
     }
   });
 }
