@@ -300,8 +300,11 @@ void BaseIOStream::try_inline_read() {
   // Tornado tries the fd here every time; when the last read already emptied it (a
   // short read) and the loop has not reported it readable since, that read would only
   // return EAGAIN (about one wasted recv per message in request/response traffic), so
-  // wait for the loop instead.
-  if (!fd_drained_) read_to_buffer_loop();
+  // wait for the loop instead. Nor is a socket or pipe tried before it is registered:
+  // the edge-triggered registration reports what it holds already, and a new
+  // connection's first read often comes before the request (an EAGAIN per connection).
+  const bool registers_edge_triggered = !handler_added_ && short_read_drains();
+  if (!fd_drained_ && !registers_edge_triggered) read_to_buffer_loop();
   const bool finished = closed_ || try_finish_read();  // if closed, close() settled it
   read_buffer_.release_scratch();
   if (closed_) return;

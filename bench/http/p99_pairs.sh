@@ -6,13 +6,20 @@
 # pinned to core 0, wrk -t1 on core 1; each pair runs in alternating order.
 #
 # usage: bench/http/p99_pairs.sh [pairs (30)] [connections (64)] [seconds per run (2)]
+#                                [keep-alive (default) | close]
 # Prints each pair, then the median of tornado-cpp/nginx p99 and req/s ratios and in
-# how many pairs tornado-cpp's p99 was the higher one.
+# how many pairs tornado-cpp's p99 was the higher one. "close" sends every request with
+# "Connection: close": one connection per request (accept, serve, close).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 pairs=${1:-30}
 conns=${2:-64}
 seconds=${3:-2}
+case ${4:-keep-alive} in
+  keep-alive) export WRK_CONNECTION_CLOSE=0 label="" ;;
+  close) export WRK_CONNECTION_CLOSE=1 label=", Connection: close" ;;
+  *) echo "bench/http/p99_pairs.sh: the 4th argument is keep-alive or close" >&2; exit 2 ;;
+esac
 cd "$here/../.."
 source bench/lib/servers.sh
 source bench/http/nginx.sh
@@ -40,10 +47,10 @@ run() {  # port -> "req/s p99_us"
 for ((i = 0; i < pairs; i++)); do
   if ((i % 2 == 0)); then a=$(run "$ours"); b=$(run "$theirs"); else b=$(run "$theirs"); a=$(run "$ours"); fi
   echo "$a $b"
-done | gawk -v c="$conns" -v s="$seconds" '
+done | gawk -v c="$conns" -v s="$seconds" -v close="$label" '
   { p = $2 / $4; r = $1 / $3; ps[NR] = p; rs[NR] = r; if (p > 1) worse++
     printf "tornado-cpp %7d req/s p99 %6d us | nginx %7d req/s p99 %6d us | p99 ratio %.2f\n", $1, $2, $3, $4, p }
   function median(a, n) { n = asort(a); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
   END { n = NR
-    printf "%d pairs of %d s at %d connections: median p99 ratio %.3f, median req/s ratio %.3f;", n, s, c, median(ps), median(rs)
+    printf "%d pairs of %d s at %d connections%s: median p99 ratio %.3f, median req/s ratio %.3f;", n, s, c, close, median(ps), median(rs)
     printf " tornado-cpp p99 higher in %d of %d\n", worse, n }'
