@@ -47,10 +47,10 @@ run() {  # port -> "req/s p99_us"
 for ((i = 0; i < pairs; i++)); do
   if ((i % 2 == 0)); then a=$(run "$ours"); b=$(run "$theirs"); else b=$(run "$theirs"); a=$(run "$ours"); fi
   echo "$a $b"
-done | gawk -v c="$conns" -v s="$seconds" -v close="$label" '
+done | gawk -v c="$conns" -v s="$seconds" -v mode="$label" '
   { p = $2 / $4; r = $1 / $3; ps[NR] = p; rs[NR] = r; if (p > 1) worse++
     printf "tornado-cpp %7d req/s p99 %6d us | nginx %7d req/s p99 %6d us | p99 ratio %.2f\n", $1, $2, $3, $4, p }
   function median(a, n) { n = asort(a); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
   END { n = NR
-    printf "%d pairs of %d s at %d connections%s: median p99 ratio %.3f, median req/s ratio %.3f;", n, s, c, close, median(ps), median(rs)
+    printf "%d pairs of %d s at %d connections%s: median p99 ratio %.3f, median req/s ratio %.3f;", n, s, c, mode, median(ps), median(rs)
     printf " tornado-cpp p99 higher in %d of %d\n", worse, n }'
