@@ -46,11 +46,11 @@ void set_nonblocking(int fd) {
   if (flags >= 0 && !(flags & O_NONBLOCK)) fcntl(fd, F_SETFL, flags | O_NONBLOCK);
 }
 
-// One read from a socket or pipe: bytes read, or EOF / would-block in `result`;
-// retries on EINTR and throws std::system_error(`what`) on a real error.
+// One read from a socket or pipe: bytes read, or EOF / would-block / error (its errno in
+// `error`) in `result`; retries on EINTR.
 // (Result is BaseIOStream::IOResult, deduced: the type is protected.)
 template <typename ReadCall, typename Result>
-std::size_t read_retrying(ReadCall read_call, Result& result, const char* what) {
+std::size_t read_retrying(ReadCall read_call, Result& result, int& error) {
   for (;;) {
     const ssize_t r = read_call();
     if (r > 0) return static_cast<std::size_t>(r);
@@ -63,7 +63,9 @@ std::size_t read_retrying(ReadCall read_call, Result& result, const char* what) 
       result = Result::kWouldBlock;
       return 0;
     }
-    throw std::system_error(errno, std::generic_category(), what);
+    error = errno;
+    result = Result::kError;
+    return 0;
   }
 }
 
@@ -349,6 +351,10 @@ bool BaseIOStream::read_to_buffer() {
     close(e);
     return false;
   }
+  if (result == IOResult::kError) {
+    close_on_read_error(read_errno_);
+    return false;
+  }
   if (n == 0) {
     if (result == IOResult::kEOF) close();
     if (result == IOResult::kWouldBlock) fd_drained_ = short_read_drains();
@@ -367,6 +373,21 @@ bool BaseIOStream::read_to_buffer() {
   return true;
 }
 
+void BaseIOStream::close_on_read_error(int err) {
+  std::system_error error(err, std::generic_category(), "read");
+  if (!util::errno_connection_reset(err)) {
+    TORNADO_LOG_WARNING(log::gen_log(), "Read error on {}: {}", fileno(), error.what());
+  }
+  close_message_ = std::string("Stream is closed: ") + error.what();
+  close(std::make_exception_ptr(std::move(error)));
+}
+
+StreamClosedError BaseIOStream::closed_exception() {
+  if (!error_) return StreamClosedError();
+  if (close_message_.empty()) close_message_ = closed_message(error_);
+  return StreamClosedError(error_, close_message_);
+}
+
 void BaseIOStream::handle_read() {
   read_to_buffer_loop();
   if (!closed_) try_finish_read();
@@ -375,7 +396,7 @@ void BaseIOStream::handle_read() {
 
 bool BaseIOStream::enqueue_write(std::string data, Future<void>& f) {
   if (closed_) {
-    f.set_exception(StreamClosedError(error_));
+    f.set_exception(closed_exception());
     return false;
   }
   if (options_.max_write_buffer_size != 0 &&
@@ -512,19 +533,19 @@ void BaseIOStream::signal_closed() {
     auto f = std::move(*read_future_);
     read_future_.reset();
     read_kind_ = ReadKind::kNone;
-    f.set_exception(StreamClosedError(error_));
+    f.set_exception(closed_exception());
   }
   if (read_into_future_) {
     auto f = std::move(*read_into_future_);
     read_into_future_.reset();
     read_kind_ = ReadKind::kNone;
-    f.set_exception(StreamClosedError(error_));
+    f.set_exception(closed_exception());
   }
   read_kind_ = ReadKind::kNone;
   while (!write_futures_.empty()) {
     auto f = std::move(write_futures_.front().second);
     write_futures_.pop_front();
-    f.set_exception(StreamClosedError(error_));
+    f.set_exception(closed_exception());
   }
   write_buffer_.clear();
   write_buffer_size_ = 0;
@@ -599,7 +620,7 @@ IOStream::IOStream(int fd, Options options) : BaseIOStream(options), fd_(fd) {
 IOStream::~IOStream() { close(); }
 
 std::size_t IOStream::read_from_fd(char* buf, std::size_t n, IOResult& result) {
-  return read_retrying([&] { return ::recv(fd_, buf, n, 0); }, result, "recv");
+  return read_retrying([&] { return ::recv(fd_, buf, n, 0); }, result, read_errno_);
 }
 
 std::size_t IOStream::write_to_fd(const iovec* iov, int iovcnt, IOResult& result) {
@@ -657,7 +678,7 @@ void IOStream::shutdown_write() {
 Future<void> IOStream::connect(netutil::SocketAddress address, std::string server_hostname) {
   Future<void> f;
   if (closed_) {
-    f.set_exception(StreamClosedError(error_));
+    f.set_exception(closed_exception());
     return f;
   }
   connect_future_ = f;
@@ -709,7 +730,7 @@ void IOStream::on_closed(const std::exception_ptr& exc) {
   if (connect_future_) {
     auto f = std::move(*connect_future_);
     connect_future_.reset();
-    f.set_exception(StreamClosedError(exc));
+    f.set_exception(closed_exception());
   }
 }
 
@@ -744,7 +765,7 @@ PipeIOStream::PipeIOStream(int fd, Options options) : BaseIOStream(options), fd_
 PipeIOStream::~PipeIOStream() { close(); }
 
 std::size_t PipeIOStream::read_from_fd(char* buf, std::size_t n, IOResult& result) {
-  return read_retrying([&] { return ::read(fd_, buf, n); }, result, "read");
+  return read_retrying([&] { return ::read(fd_, buf, n); }, result, read_errno_);
 }
 
 std::size_t PipeIOStream::write_to_fd(const iovec* iov, int iovcnt, IOResult& result) {

@@ -43,6 +43,9 @@ using concurrent::Future;
 class StreamClosedError : public std::runtime_error {
  public:
   explicit StreamClosedError(std::exception_ptr real_error = nullptr);
+  // With its message given (the first one rethrows real_error to read it).
+  StreamClosedError(std::exception_ptr real_error, const std::string& message)
+      : std::runtime_error(message), real_error_(std::move(real_error)) {}
   const std::exception_ptr& real_error() const { return real_error_; }
 
  private:
@@ -176,9 +179,12 @@ class BaseIOStream {
   std::size_t read_buffer_size() const { return read_buffer_.size(); }
 
  protected:
-  enum class IOResult { kOk, kWouldBlock, kEOF };
-  // Reads into buf; returns bytes (>0), 0 with result kWouldBlock or kEOF. Throws on error.
+  enum class IOResult { kOk, kWouldBlock, kEOF, kError };
+  // Reads into buf; returns bytes (>0), or 0 with result kWouldBlock, kEOF or kError
+  // (the errno in read_errno_). Sockets and pipes report errors so: a reset ends many
+  // connections, and a thrown exception costs ~12,000 instructions. Others may throw.
   virtual std::size_t read_from_fd(char* buf, std::size_t n, IOResult& result) = 0;
+  int read_errno_ = 0;
   // Writes from the iovecs; returns bytes written (0 with kWouldBlock). Throws on error.
   virtual std::size_t write_to_fd(const iovec* iov, int iovcnt, IOResult& result) = 0;
   // Closes the fd (close() counts on it to end an edge-triggered epoll registration).
@@ -215,7 +221,10 @@ class BaseIOStream {
   void try_inline_read();
   void read_to_buffer_loop();
   bool read_to_buffer();
-  std::exception_ptr closed_error() const;
+  // Closes the stream for a read that failed with errno `err`.
+  void close_on_read_error(int err);
+  // What a future of the closed stream fails with. Its message is made once per stream.
+  StreamClosedError closed_exception();
   void detach_for_tls();
 
   Options options_;
@@ -228,6 +237,7 @@ class BaseIOStream {
   internal::Fifo<std::pair<std::uint64_t, Future<void>>> write_futures_;
   bool closed_ = false;
   std::exception_ptr error_;
+  std::string close_message_;  // "Stream is closed: <error_'s what()>", once needed
   // The last read_from_fd() was short (and short_read_drains()): nothing to read until
   // the loop reports READ again, so reads do not try the fd inline meanwhile.
   bool fd_drained_ = false;

@@ -259,6 +259,36 @@ ASYNC_TEST_F(IOStreamTest, PeerResetMidWrite) {
   EXPECT_NE(client_->error(), nullptr);
 }
 
+// The message of the StreamClosedError a future failed with.
+std::string closed_what(const Future<std::string>& f) {
+  try {
+    std::rethrow_exception(f.exception());
+  } catch (const StreamClosedError& e) {
+    auto err = util::errno_from_exception(e.real_error());
+    EXPECT_EQ(err.value_or(0), ECONNRESET);
+    return e.what();
+  } catch (...) {
+  }
+  return "not a StreamClosedError";
+}
+
+ASYNC_TEST_F(IOStreamTest, PeerResetWhileReading) {
+  // A reset ends a pending read with StreamClosedError carrying ECONNRESET. recv's error
+  // comes back from read_from_fd as kError (no exception thrown on the way), and the
+  // message is made once for every future that fails after it.
+  make_pair();
+  linger lg{1, 0};
+  setsockopt(server_->fileno(), SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+  Future<std::string> read = client_->read_bytes(1);
+  server_.reset();  // close with linger 0: RST
+  co_await read.settled();
+  EXPECT_EQ(closed_what(read), "Stream is closed: read: Connection reset by peer");
+  Future<std::string> again = client_->read_bytes(1);
+  co_await again.settled();
+  EXPECT_EQ(closed_what(again), closed_what(read));
+  EXPECT_TRUE(client_->closed());
+}
+
 ASYNC_TEST_F(IOStreamTest, ConnectAndRefused) {
   auto listeners = netutil::bind_sockets(0, "127.0.0.1", AF_INET);
   const auto addr = SocketAddress::local_of(listeners[0]);

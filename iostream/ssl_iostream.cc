@@ -251,7 +251,7 @@ Future<void> SSLIOStream::wait_for_handshake() {
   if (handshake_done_) {
     f.set_result();
   } else if (closed_) {
-    f.set_exception(StreamClosedError(error_));
+    f.set_exception(closed_exception());
   } else {
     handshake_futures_.push_back(f);
   }
