@@ -750,6 +750,7 @@ Future<std::shared_ptr<SSLIOStream>> IOStream::start_tls(bool server_side,
   const int fd = std::exchange(fd_, -1);
   closed_ = true;  // without a close callback: the socket lives on in the SSL stream
   auto ssl = std::make_shared<SSLIOStream>(fd, std::move(context), std::move(server_hostname), options_);
+  if (nodelay_wanted_) ssl->set_nodelay(true);  // asked for here, maybe not applied yet
   Future<std::shared_ptr<SSLIOStream>> f;
   ssl->tls_future_ = f;
   ssl->self_ = ssl;

@@ -1,6 +1,7 @@
 // Tests for SSLIOStream and start_tls, after Tornado's iostream_test.py (TestIOStreamSSL,
 // TestIOStreamStartTLS, WaitForHandshakeTest), with Python's ssl client as a real peer.
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <openssl/ssl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -242,6 +243,25 @@ ASYNC_TEST_F(SSLIOStreamTest, StartTLS) {
   auto client_tls = co_await client_tls_f;
   co_await client_tls->write("secret\r\n");
   CO_ASSERT_EQ(co_await server_tls->read_until("\r\n"), "secret\r\n");
+}
+
+ASYNC_TEST_F(SSLIOStreamTest, StartTLSKeepsANodelayNotAppliedYet) {
+  // A plain stream applies TCP_NODELAY at its second send; one that never sent hands
+  // the wish on to its TLS stream, which applies it at once.
+  auto [s, c] = tcp_pair();
+  IOStream server(s);
+  IOStream client(c);
+  server.set_nodelay(true);
+  co_await client.write("STARTTLS\r\n");
+  CO_ASSERT_EQ(co_await server.read_until("\r\n"), "STARTTLS\r\n");
+  auto server_tls_f = server.start_tls(true, server_context());
+  auto client_tls_f = client.start_tls(false, client_context(), "localhost");
+  auto server_tls = co_await server_tls_f;
+  co_await client_tls_f;
+  int nodelay = 0;
+  socklen_t length = sizeof(nodelay);
+  CO_ASSERT_EQ(::getsockopt(server_tls->fileno(), IPPROTO_TCP, TCP_NODELAY, &nodelay, &length), 0);
+  EXPECT_EQ(nodelay, 1);
 }
 
 ASYNC_TEST_F(SSLIOStreamTest, StartTLSRequiresIdleStreamAndVerifies) {
