@@ -352,7 +352,7 @@ bool BaseIOStream::read_to_buffer() {
     return false;
   }
   if (result == IOResult::kError) {
-    close_on_read_error(read_errno_);
+    close_on_io_error(io_errno_, "read");
     return false;
   }
   if (n == 0) {
@@ -373,10 +373,10 @@ bool BaseIOStream::read_to_buffer() {
   return true;
 }
 
-void BaseIOStream::close_on_read_error(int err) {
-  std::system_error error(err, std::generic_category(), "read");
+void BaseIOStream::close_on_io_error(int err, const char* call) {
+  std::system_error error(err, std::generic_category(), call);
   if (!util::errno_connection_reset(err)) {
-    TORNADO_LOG_WARNING(log::gen_log(), "Read error on {}: {}", fileno(), error.what());
+    TORNADO_LOG_WARNING(log::gen_log(), "I/O error on {}: {}", fileno(), error.what());
   }
   close_message_ = std::string("Stream is closed: ") + error.what();
   close(std::make_exception_ptr(std::move(error)));
@@ -472,6 +472,10 @@ void BaseIOStream::handle_write() {
         TORNADO_LOG_WARNING(log::gen_log(), "Write error on {}: {}", fileno(), closed_message(e));
       }
       close(e);
+      return;
+    }
+    if (result == IOResult::kError) {
+      close_on_io_error(io_errno_, "write");
       return;
     }
     if (written == 0) break;
@@ -620,7 +624,7 @@ IOStream::IOStream(int fd, Options options) : BaseIOStream(options), fd_(fd) {
 IOStream::~IOStream() { close(); }
 
 std::size_t IOStream::read_from_fd(char* buf, std::size_t n, IOResult& result) {
-  return read_retrying([&] { return ::recv(fd_, buf, n, 0); }, result, read_errno_);
+  return read_retrying([&] { return ::recv(fd_, buf, n, 0); }, result, io_errno_);
 }
 
 std::size_t IOStream::write_to_fd(const iovec* iov, int iovcnt, IOResult& result) {
@@ -640,7 +644,9 @@ std::size_t IOStream::write_to_fd(const iovec* iov, int iovcnt, IOResult& result
       result = IOResult::kWouldBlock;
       return 0;
     }
-    throw std::system_error(errno, std::generic_category(), "send");
+    io_errno_ = errno;
+    result = IOResult::kError;
+    return 0;
   }
 }
 
@@ -766,7 +772,7 @@ PipeIOStream::PipeIOStream(int fd, Options options) : BaseIOStream(options), fd_
 PipeIOStream::~PipeIOStream() { close(); }
 
 std::size_t PipeIOStream::read_from_fd(char* buf, std::size_t n, IOResult& result) {
-  return read_retrying([&] { return ::read(fd_, buf, n); }, result, read_errno_);
+  return read_retrying([&] { return ::read(fd_, buf, n); }, result, io_errno_);
 }
 
 std::size_t PipeIOStream::write_to_fd(const iovec* iov, int iovcnt, IOResult& result) {
@@ -791,7 +797,9 @@ std::size_t PipeIOStream::write_to_fd(const iovec* iov, int iovcnt, IOResult& re
     result = IOResult::kWouldBlock;
     return 0;
   }
-  throw std::system_error(err, std::generic_category(), "write");
+  io_errno_ = err;
+  result = IOResult::kError;
+  return 0;
 }
 
 void PipeIOStream::close_fd() {

@@ -181,12 +181,13 @@ class BaseIOStream {
  protected:
   enum class IOResult { kOk, kWouldBlock, kEOF, kError };
   // Reads into buf; returns bytes (>0), or 0 with result kWouldBlock, kEOF or kError
-  // (the errno in read_errno_). Sockets and pipes report errors so: a reset ends many
+  // (the errno in io_errno_). Sockets and pipes report errors so: a reset ends many
   // connections, and a thrown exception costs ~12,000 instructions. Others may throw.
   virtual std::size_t read_from_fd(char* buf, std::size_t n, IOResult& result) = 0;
-  int read_errno_ = 0;
-  // Writes from the iovecs; returns bytes written (0 with kWouldBlock). Throws on error.
+  // Writes from the iovecs; returns bytes written, or 0 with kWouldBlock or kError (as
+  // read_from_fd).
   virtual std::size_t write_to_fd(const iovec* iov, int iovcnt, IOResult& result) = 0;
+  int io_errno_ = 0;
   // Closes the fd (close() counts on it to end an edge-triggered epoll registration).
   virtual void close_fd() = 0;
   // Handles READ/WRITE/ERROR; subclasses hook connect / handshake here.
@@ -221,8 +222,8 @@ class BaseIOStream {
   void try_inline_read();
   void read_to_buffer_loop();
   bool read_to_buffer();
-  // Closes the stream for a read that failed with errno `err`.
-  void close_on_read_error(int err);
+  // Closes the stream for a `call` ("read", "write") that failed with errno `err`.
+  void close_on_io_error(int err, const char* call);
   // What a future of the closed stream fails with. Its message is made once per stream.
   StreamClosedError closed_exception();
   void detach_for_tls();
