@@ -84,6 +84,9 @@ struct MessageState {
   bool read_finished_ = false;
   bool write_finished_ = false;
   bool idle_ = false;
+  // The server loop waited for this message's first bytes (begin_idle_wait): the idle
+  // timer it armed goes on in read_message, and that wait counts as one of its reads.
+  bool waited_idle_ = false;
   bool lingering_ = false;
   // Server: the response is done and the connection ends; read_message closes it after
   // draining input (finish_request cannot wait).
@@ -205,6 +208,9 @@ class HTTP1Connection : public httputil::HTTPConnection, private internal::Messa
   // a new HTTP1Connection handed take_buffer()'s bytes would be.
   void reset_for_next_message(const HTTP1ConnectionParameters& params,
                               const httputil::RequestContext& context);
+  // Server loop, nothing buffered: the connection is idle (under the idle timer) while
+  // the loop reads the next message's first bytes and hands them to append_read.
+  void begin_idle_wait();
   friend class HTTP1ServerConnection;
   void on_connection_close();
   void finish_request();
