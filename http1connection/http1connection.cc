@@ -1295,21 +1295,22 @@ Future<void> HTTP1ServerConnection::server_request_loop(std::shared_ptr<HTTP1Ser
         conn.emplace(self->stream_, false, self->params_, self->context_);
       }
       if (self->draining_) conn->set_close_after_response();
+      self->current_ = &*conn;
       if (conn->available() == 0) {
         // Wait for the next request's first bytes here, in this small frame: then
         // read_message's frame and the request's delegate come from the pool still warm
         // from the request served last. Made before the wait, each of a thousand idle
         // connections would keep cold ones (bench/RESULTS.md, sixth session).
-        self->current_ = &*conn;
         conn->begin_idle_wait();
         Future<std::string> read = self->stream_->read_bytes(conn->read_size_, true);
         co_await read.settled();
         if (read.exception()) break;
         conn->append_read(std::move(read.result()));
+        // abandon() or close() may have come after the read ended, before this resumed.
+        if (self->delegate_ == nullptr || self->stream_->closed()) break;
       }
       std::unique_ptr<HTTPMessageDelegate> request_delegate =
           self->delegate_->start_request(self.get(), &*conn);
-      self->current_ = &*conn;
       const bool keep_going = co_await conn->read_response(request_delegate.get());
       self->current_ = nullptr;
       request_delegate.reset();

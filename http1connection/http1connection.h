@@ -266,8 +266,8 @@ class HTTP1ServerConnection : public httputil::HTTPServerConnection,
   ~HTTP1ServerConnection() override;
 
   // Starts serving requests to `delegate` (start_request per request, once its first
-  // bytes arrived; on_close at the end). The delegate must outlive serving_future(); the connection keeps itself alive
-  // until then.
+  // bytes arrived; on_close at the end). The delegate must outlive serving_future(); the
+  // connection keeps itself alive until then.
   void start_serving(httputil::HTTPServerConnectionDelegate* delegate);
   // Completes when serving ended (the connection closed).
   Future<void> serving_future() const { return serving_future_; }

@@ -225,6 +225,26 @@ ASYNC_TEST_F(HTTP1ConnectionTest, KeepAliveHTTP11) {
   EXPECT_EQ(server.conns_.size(), 1u);
 }
 
+// abandon() after the idle wait's read ended but before the loop resumed (queued ahead
+// of the resumption): the loop must not start a request on a forgotten delegate.
+ASYNC_TEST_F(HTTP1ConnectionTest, AbandonBetweenIdleReadAndRequest) {
+  EchoServer server;
+  auto client = testing::plain_client(server.port());
+  co_await client->write("GET /1 HTTP/1.1\r\nHost: x\r\n\r\n");
+  std::string r = co_await read_http_response(client.get());
+  EXPECT_EQ(http_body_of(r), "GET /1 ");
+  // The next request is in the server's socket before the loop polls again (loopback
+  // delivers within write()). abandon() is queued from a callback of this round, so it
+  // runs in the next round after the first event's handler, the server's read, and
+  // ahead of the resumption that read queued.
+  co_await client->write("GET /2 HTTP/1.1\r\nHost: x\r\n\r\n");
+  auto* loop = ioloop::IOLoop::current();
+  loop->add_callback([&] { loop->add_callback([&] { server.conns_.at(0)->abandon(); }); });
+  r = co_await client->read_until_close();
+  EXPECT_EQ(r, "");
+  EXPECT_EQ(server.started, 1);
+}
+
 // Per-message state does not leak into the next message on the same connection (the
 // server loop reuses its HTTP1Connection): a per-message body limit, a changed context,
 // a chunked response before a Content-Length one.
