@@ -181,8 +181,9 @@ class BaseIOStream {
  protected:
   enum class IOResult { kOk, kWouldBlock, kEOF, kError };
   // Reads into buf; returns bytes (>0), or 0 with result kWouldBlock, kEOF or kError
-  // (the errno in io_errno_). Sockets and pipes report errors so: a reset ends many
-  // connections, and a thrown exception costs ~12,000 instructions. Others may throw.
+  // (the errno in io_errno_). Sockets, pipes and TLS streams report system-call errors
+  // so: a reset ends many connections, and a thrown exception costs ~12,000
+  // instructions. Others may throw (a TLS protocol error throws SSLError).
   virtual std::size_t read_from_fd(char* buf, std::size_t n, IOResult& result) = 0;
   // Writes from the iovecs; returns bytes written, or 0 with kWouldBlock or kError (as
   // read_from_fd).

@@ -9,15 +9,66 @@
 #include <algorithm>
 #include <cerrno>
 #include <climits>
+#include <cstdint>
 #include <cstring>
-#include <system_error>
 
 #include "iostream/iostream.h"
 #include "log/log.h"
+#include "util/util.h"
 
 namespace tornado::iostream {
 
 using ioloop::IOLoop;
+
+namespace {
+
+// The socket under a TLS stream, as a BIO that sends with MSG_NOSIGNAL. BoringSSL's own
+// socket BIO writes without it, so a peer that had reset the connection made SSL_write,
+// or the close_notify sent on close, raise SIGPIPE and end the whole process.
+int socket_of(BIO* bio) {
+  return static_cast<int>(reinterpret_cast<std::intptr_t>(BIO_get_data(bio)));
+}
+
+int socket_bio_write(BIO* bio, const char* data, int len) {
+  BIO_clear_retry_flags(bio);
+  ssize_t n;
+  do {
+    n = ::send(socket_of(bio), data, static_cast<std::size_t>(len), MSG_NOSIGNAL);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && util::errno_would_block(errno)) BIO_set_retry_write(bio);
+  return static_cast<int>(n);
+}
+
+int socket_bio_read(BIO* bio, char* out, int len) {
+  BIO_clear_retry_flags(bio);
+  ssize_t n;
+  do {
+    n = ::recv(socket_of(bio), out, static_cast<std::size_t>(len), 0);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0 && util::errno_would_block(errno)) BIO_set_retry_read(bio);
+  return static_cast<int>(n);
+}
+
+long socket_bio_ctrl(BIO*, int cmd, long, void*) { return cmd == BIO_CTRL_FLUSH ? 1 : 0; }
+
+BIO* new_socket_bio(int fd) {
+  static BIO_METHOD* const method = [] {
+    BIO_METHOD* m = BIO_meth_new(BIO_TYPE_SOCKET, "tornado socket");
+    if (m != nullptr) {
+      BIO_meth_set_write(m, socket_bio_write);
+      BIO_meth_set_read(m, socket_bio_read);
+      BIO_meth_set_ctrl(m, socket_bio_ctrl);
+    }
+    return m;
+  }();
+  BIO* bio = method != nullptr ? BIO_new(method) : nullptr;
+  if (bio == nullptr) return nullptr;
+  BIO_set_data(bio, reinterpret_cast<void*>(static_cast<std::intptr_t>(fd)));
+  BIO_set_init(bio, 1);
+  return bio;
+}
+
+}  // namespace
 
 SSLIOStream::SSLIOStream(int fd, std::shared_ptr<netutil::SSLContext> context,
                          std::string server_hostname, Options options)
@@ -25,7 +76,12 @@ SSLIOStream::SSLIOStream(int fd, std::shared_ptr<netutil::SSLContext> context,
   sent_ = true;  // the handshake sends first, outside write_to_fd: TCP_NODELAY goes at once
   ssl_ = SSL_new(context_->get());
   if (ssl_ == nullptr) throw netutil::SSLError(netutil::ssl_error_string("SSL_new"));
-  SSL_set_fd(ssl_, fd);
+  BIO* bio = new_socket_bio(fd);
+  if (bio == nullptr) {
+    SSL_free(ssl_);
+    throw netutil::SSLError(netutil::ssl_error_string("BIO_new"));
+  }
+  SSL_set_bio(ssl_, bio, bio);  // one reference, for both directions
   // Already connected (accepted, or start_tls): the handshake starts on the first
   // WRITE event, as Tornado's does. Unconnected: connect() starts it.
   sockaddr_storage peer{};
@@ -169,8 +225,10 @@ std::size_t SSLIOStream::read_from_fd(char* buf, std::size_t n, IOResult& result
       return 0;
     case SSL_ERROR_SYSCALL:
       if (errno == 0 || ERR_peek_error() == 0) {
-        if (errno != 0 && errno != EPIPE) {
-          throw std::system_error(errno, std::generic_category(), "SSL_read");
+        if (errno != 0 && errno != EPIPE) {  // a reset, mostly: no exception, as recv's
+          io_errno_ = errno;
+          result = IOResult::kError;
+          return 0;
         }
         // The peer closed the TCP connection without close_notify: treat it as EOF, as
         // Tornado does (ragged EOFs are common).
@@ -208,7 +266,9 @@ std::size_t SSLIOStream::write_to_fd(const iovec* iov, int iovcnt, IOResult& res
     return 0;
   }
   if (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 && errno != 0) {
-    throw std::system_error(errno, std::generic_category(), "SSL_write");
+    io_errno_ = errno;
+    result = IOResult::kError;
+    return 0;
   }
   throw netutil::SSLError(netutil::ssl_error_string("SSL_write"));
 }

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -288,19 +289,12 @@ ASYNC_TEST_F(SSLIOStreamTest, StartTLSRequiresIdleStreamAndVerifies) {
   CO_ASSERT_TRUE(e2 != nullptr);
 }
 
-ASYNC_TEST_F(SSLIOStreamTest, PythonSSLClient) {
-  // A real second TLS implementation: Python's ssl module (OpenSSL) as the client.
-  auto listeners = netutil::bind_sockets(0, "127.0.0.1", AF_INET);
-  const int port = SocketAddress::local_of(listeners[0]).port();
-  Future<int> accepted;
-  auto remove = netutil::add_accept_handler(listeners[0], [accepted](int fd, SocketAddress) {
-    accepted.set_result(fd);
-  });
-  SSLOptions so;
-  so.alpn_protocols = {"http/1.1"};
+// A real second TLS implementation: Python's ssl module (OpenSSL) as the client
+// (iostream/ssl_client.py), run on an executor thread; its output and exit status.
+Future<std::string> run_python_client(int port, const std::string& mode = "") {
   const std::string cmd = "/usr/bin/python3 " + runfile("iostream/ssl_client.py") + " " +
-                          std::to_string(port) + " " + testdata("ca.crt") + " localhost";
-  auto output = io_loop()->run_in_executor(nullptr, [cmd] {
+                          std::to_string(port) + " " + testdata("ca.crt") + " localhost " + mode;
+  return ioloop::IOLoop::current()->run_in_executor(nullptr, [cmd] {
     std::string out;
     FILE* p = ::popen(cmd.c_str(), "r");
     if (p == nullptr) return std::string("popen failed");
@@ -309,15 +303,58 @@ ASYNC_TEST_F(SSLIOStreamTest, PythonSSLClient) {
     const int rc = ::pclose(p);
     return out + "rc=" + std::to_string(rc);
   });
-  const int server_fd = co_await accepted;
-  SSLIOStream server(server_fd, server_context(so));
+}
+
+// A listening socket whose first connection completes `accepted`.
+struct OneAccept {
+  OneAccept() {
+    listener = netutil::bind_sockets(0, "127.0.0.1", AF_INET).at(0);
+    port = SocketAddress::local_of(listener).port();
+    remove = netutil::add_accept_handler(listener, [f = accepted](int fd, SocketAddress) {
+      f.set_result(fd);
+    });
+  }
+  ~OneAccept() {
+    remove();
+    ::close(listener);
+  }
+  int listener;
+  int port;
+  Future<int> accepted;
+  std::function<void()> remove;
+};
+
+ASYNC_TEST_F(SSLIOStreamTest, PythonSSLClient) {
+  OneAccept listen;
+  SSLOptions so;
+  so.alpn_protocols = {"http/1.1"};
+  auto output = run_python_client(listen.port);
+  const int fd = co_await listen.accepted;
+  SSLIOStream server(fd, server_context(so));
   std::string line = co_await server.read_until("\n");
   CO_ASSERT_EQ(line, "hello python\n");
   co_await server.write("HELLO PYTHON\n");
   std::string out = co_await output;
   EXPECT_EQ(out, "HELLO PYTHON http/1.1 TLSv1.3\nrc=0");
-  remove();
-  ::close(listeners[0]);
+}
+
+// A TLS peer that resets the connection ends a pending read with the socket's error,
+// reported as a plain socket's is (a result code from read_from_fd, not a throw). The
+// close_notify sent on close then meets the reset: EPIPE, not a process-ending SIGPIPE.
+ASYNC_TEST_F(SSLIOStreamTest, PeerResetWhileReading) {
+  OneAccept listen;
+  auto output = run_python_client(listen.port, "reset");
+  const int fd = co_await listen.accepted;
+  SSLIOStream server(fd, server_context());
+  std::string line = co_await server.read_until("\n");
+  CO_ASSERT_EQ(line, "hello python\n");
+  co_await server.write("HELLO PYTHON\n");
+  std::exception_ptr error = co_await failure(server.read_bytes(1));
+  CO_ASSERT_TRUE(error);
+  EXPECT_EQ(what(error), "read: Connection reset by peer");
+  EXPECT_TRUE(server.closed());
+  std::string out = co_await output;
+  EXPECT_EQ(out, "HELLO PYTHON None TLSv1.3\nrc=0");
 }
 
 }  // namespace
