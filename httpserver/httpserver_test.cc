@@ -451,6 +451,22 @@ std::string python_clients(const std::string& mode, int port) {
          std::to_string(port) + " 2>&1";
 }
 
+// A TLS client that resets its idle keep-alive connection (browsers do): the server's
+// read fails, and the close_notify it then sends meets the reset as EPIPE, not as a
+// SIGPIPE that would end the process. It serves the next client.
+ASYNC_TEST_F(HTTPServerTest, TLSClientResetWhileIdle) {
+  HTTPServer server(echo, tls_options());
+  server.listen(0, "127.0.0.1");
+  std::string out = co_await testing::run_command(python_clients("tls_reset", port_of(server)));
+  EXPECT_EQ(out, "HTTP/1.1 200 OK 127.0.0.1 https\nrc=0");
+  auto pending = testing::run_command(
+      "printf 'GET /after HTTP/1.1\\r\\nHost: x\\r\\nConnection: close\\r\\n\\r\\n' | "
+      "openssl s_client -quiet -connect 127.0.0.1:" + std::to_string(port_of(server)) +
+      " 2>/dev/null | grep -ao 'GET /after '");
+  out = co_await pending;
+  EXPECT_EQ(out, "GET /after \nrc=0");
+}
+
 ASYNC_TEST_F(HTTPServerTest, PythonHTTPClient) {
   HTTPServer server(echo);
   server.listen(0, "127.0.0.1");

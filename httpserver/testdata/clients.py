@@ -1,10 +1,13 @@
 """Real HTTP clients against an echo server answering "<method> <uri> <body>".
 
 Usage: clients.py MODE PORT. Prints one line per response; exits non-zero on error.
+MODE tls_reset makes one request over TLS, then resets the idle keep-alive connection.
 Run with Debian's /usr/bin/python3 (python3-requests, python3-h11).
 """
 import http.client
 import socket
+import ssl
+import struct
 import sys
 
 
@@ -78,6 +81,20 @@ def h11_client(port):
     sock.close()
 
 
+def tls_reset(port):
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE  # the certificate is not what this is about
+    with ctx.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10)) as s:
+        s.sendall(b"GET /info HTTP/1.1\r\nHost: x\r\n\r\n")
+        response = b""
+        while not response.endswith(b"https"):
+            response += s.recv(1000)
+        print(response.split(b"\r\n")[0].decode(), response.split(b"\r\n\r\n")[1].decode())
+        # Closing with SO_LINGER 0 sends a reset; Python sends no close_notify first.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+
+
 if __name__ == "__main__":
-    {"http_client": http_client, "requests": requests_client, "h11": h11_client}[sys.argv[1]](
-        int(sys.argv[2]))
+    {"http_client": http_client, "requests": requests_client, "h11": h11_client,
+     "tls_reset": tls_reset}[sys.argv[1]](int(sys.argv[2]))
