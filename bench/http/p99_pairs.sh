@@ -8,7 +8,8 @@
 # usage: bench/http/p99_pairs.sh [pairs (30)] [connections (64)] [seconds per run (2)]
 #                                [keep-alive (default) | close]
 # Prints each pair, then the median of tornado-cpp/nginx p99 and req/s ratios and in
-# how many pairs tornado-cpp's p99 was the higher one. "close" sends every request with
+# how many pairs tornado-cpp's p99 was the higher one, with a sign test's p (below ~0.05:
+# one server really is ahead more often than chance would give). "close" sends every request with
 # "Connection: close": one connection per request (accept, serve, close).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -51,6 +52,14 @@ done | gawk -v c="$conns" -v s="$seconds" -v mode="$label" '
   { p = $2 / $4; r = $1 / $3; ps[NR] = p; rs[NR] = r; if (p > 1) worse++
     printf "tornado-cpp %7d req/s p99 %6d us | nginx %7d req/s p99 %6d us | p99 ratio %.2f\n", $1, $2, $3, $4, p }
   function median(a, n) { n = asort(a); return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+  # Two-sided sign test: the chance of a split at least this uneven if neither server
+  # had the lower p99 more often (each pair a coin flip).
+  function sign_test(k, n,    i, term, tail) {
+    if (k > n - k) k = n - k
+    term = 2 ^ -n; tail = 0
+    for (i = 0; i <= k; i++) { tail += term; term = term * (n - i) / (i + 1) }
+    return 2 * tail > 1 ? 1 : 2 * tail
+  }
   END { n = NR
     printf "%d pairs of %d s at %d connections%s: median p99 ratio %.3f, median req/s ratio %.3f;", n, s, c, mode, median(ps), median(rs)
-    printf " tornado-cpp p99 higher in %d of %d\n", worse, n }'
+    printf " tornado-cpp p99 higher in %d of %d (sign test p = %.3f)\n", worse, n, sign_test(worse + 0, n) }'
