@@ -1,7 +1,7 @@
 #!/bin/bash
 # Smoke test of demos/hello with real clients: curl (keep-alive reuse, HTTP/1.0) and
 # Python's http.client, against --port=0 (the bound port is read from stderr), in
-# single-process and --processes=2 mode.
+# single-process and --processes=2 mode; then curl over HTTPS (--certfile/--keyfile).
 set -euo pipefail
 HELLO="$1"
 run() {
@@ -40,6 +40,30 @@ print('ok')")
 }
 run 1
 run 2
+# HTTPS with the test certificate (netutil/testdata): curl verifies it, keep-alive reuse.
+testdata="${TEST_SRCDIR:-..}/${TEST_WORKSPACE:-tornado}/netutil/testdata"
+log="${TEST_TMPDIR:-/tmp}/hello.tls.log"
+"$HELLO" --port=0 --address=127.0.0.1 --certfile="$testdata/localhost.crt" \
+  --keyfile="$testdata/localhost.key" 2>"$log" &
+PID=$!
+trap 'kill $PID 2>/dev/null || true' EXIT
+port=""
+for _ in $(seq 100); do
+  port=$(sed -n 's/^hello: listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$log")
+  [[ -n "$port" ]] && break
+  sleep 0.05
+done
+[[ -n "$port" ]] || { echo "no TLS port"; cat "$log"; exit 1; }
+url="https://localhost:$port/"
+out=$(curl -sS -v --cacert "$testdata/ca.crt" --resolve "localhost:$port:127.0.0.1" "$url" "$url" 2>&1)
+[[ $(grep -o "Hello, world" <<<"$out" | wc -l) == 2 ]] || { echo "TLS got: $out"; exit 1; }
+grep -q "Re-using existing connection" <<<"$out" || { echo "TLS no reuse: $out"; exit 1; }
+kill "$PID"
+wait "$PID" || true
+status=0
+out=$("$HELLO" --port=0 --certfile="$testdata/localhost.crt" 2>&1) || status=$?
+[[ $status == 2 && "$out" == *"needs both --certfile and --keyfile"* ]] ||
+  { echo "certfile alone: status $status: $out"; exit 1; }
 # A usage error is a message and exit status 2, not an abort.
 status=0
 out=$("$HELLO" --port 8888 2>&1) || status=$?
