@@ -7,6 +7,8 @@
 #
 # usage: bench/http/p99_pairs.sh [pairs (30)] [connections (64)] [seconds per run (2)]
 #                                [keep-alive (default) | close]
+# HTTP_BENCH_TLS=1: both servers serve HTTPS with the test certificate (netutil/testdata)
+# and wrk connects with TLS (keep-alive: one handshake per connection).
 # Prints each pair, then the median of tornado-cpp/nginx p99 and req/s ratios and in
 # how many pairs tornado-cpp's p99 was the higher one, with a sign test's p (below ~0.05:
 # one server really is ahead more often than chance would give). "close" sends every request with
@@ -33,17 +35,22 @@ ulimit -n "$(ulimit -Hn)"
 work=$(mktemp -d)
 trap 'cleanup; rm -rf "$work"' EXIT
 
-start_server taskset -c 0 "$hello" --port=PORT --address=127.0.0.1 --logging=warning
+scheme=http tls=() nginx_tls=""
+if [[ ${HTTP_BENCH_TLS:-0} == 1 ]]; then
+  scheme=https nginx_tls=tls label+=", HTTPS"
+  tls=(--certfile="$PWD/netutil/testdata/localhost.crt" --keyfile="$PWD/netutil/testdata/localhost.key")
+fi
+start_server taskset -c 0 "$hello" --port=PORT --address=127.0.0.1 --logging=warning "${tls[@]}"
 ours=$server_port
 port=$(free_port)
-taskset -c 0 nginx -c "$(nginx_config "$port")" -e "$work/nginx-error.log" &
+taskset -c 0 nginx -c "$(nginx_config "$port" "$nginx_tls")" -e "$work/nginx-error.log" &
 pids+=("$!")
 wait_port "$!" "$port"
 theirs=$port
 
 run() {  # port -> "req/s p99_us"
   taskset -c 1 wrk -t1 -c"$conns" -d"${seconds}s" -s "$here/p99.lua" \
-    "http://127.0.0.1:$1/" 2>&1 >/dev/null | tail -1
+    "$scheme://127.0.0.1:$1/" 2>&1 >/dev/null | tail -1
 }
 for ((i = 0; i < pairs; i++)); do
   if ((i % 2 == 0)); then a=$(run "$ours"); b=$(run "$theirs"); else b=$(run "$theirs"); a=$(run "$ours"); fi
