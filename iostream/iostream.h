@@ -339,6 +339,10 @@ class IOStream : public BaseIOStream {
 // queue until the handshake is done. A failed handshake (including a client-side
 // certificate or hostname verification failure) closes the stream with an SSLError,
 // logged to gen_log at WARNING.
+namespace internal {
+struct TlsSocket;  // the socket under an SSLIOStream, as its BIO sees it (ssl_iostream.cc)
+}
+
 class SSLIOStream : public IOStream {
  public:
   SSLIOStream(int fd, std::shared_ptr<netutil::SSLContext> context,
@@ -368,6 +372,7 @@ class SSLIOStream : public IOStream {
   void on_closed(const std::exception_ptr& exc) override;
   void close_fd() override;
   bool short_read_drains() const override { return false; }
+  void handle_events(int fd, std::uint32_t events) override;
 
  private:
   friend class IOStream;
@@ -381,6 +386,7 @@ class SSLIOStream : public IOStream {
   std::string coalesce_;
 
   std::shared_ptr<netutil::SSLContext> context_;
+  std::unique_ptr<internal::TlsSocket> socket_;  // ssl_'s BIO points here
   SSL* ssl_ = nullptr;
   std::string server_hostname_;
   bool handshaking_ = false;
