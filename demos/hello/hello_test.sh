@@ -4,19 +4,24 @@
 # single-process and --processes=2 mode; then curl over HTTPS (--certfile/--keyfile).
 set -euo pipefail
 HELLO="$1"
-run() {
-  local procs="$1"
-  local log="${TEST_TMPDIR:-/tmp}/hello.$procs.log"
-  "$HELLO" --port=0 --address=127.0.0.1 --processes="$procs" 2>"$log" &
+# start NAME ARGS...: starts hello on a free port with ARGS; sets PID and port.
+start() {
+  local log="${TEST_TMPDIR:-/tmp}/hello.$1.log"
+  shift
+  "$HELLO" --port=0 --address=127.0.0.1 "$@" 2>"$log" &
   PID=$!
   trap 'kill $PID 2>/dev/null || true' EXIT
-  local port=""
+  port=""
   for _ in $(seq 100); do
     port=$(sed -n 's/^hello: listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$log")
     [[ -n "$port" ]] && break
     sleep 0.05  # polling the server's log for its port; no fixed wait for a condition
   done
   [[ -n "$port" ]] || { echo "no port"; cat "$log"; exit 1; }
+}
+run() {
+  local procs="$1"
+  start "$procs" --processes="$procs"
   local url="http://127.0.0.1:$port/"
   local out
   for _ in $(seq 100); do  # forked workers may take a moment to accept
@@ -42,18 +47,7 @@ run 1
 run 2
 # HTTPS with the test certificate (netutil/testdata): curl verifies it, keep-alive reuse.
 testdata="${TEST_SRCDIR:-..}/${TEST_WORKSPACE:-tornado}/netutil/testdata"
-log="${TEST_TMPDIR:-/tmp}/hello.tls.log"
-"$HELLO" --port=0 --address=127.0.0.1 --certfile="$testdata/localhost.crt" \
-  --keyfile="$testdata/localhost.key" 2>"$log" &
-PID=$!
-trap 'kill $PID 2>/dev/null || true' EXIT
-port=""
-for _ in $(seq 100); do
-  port=$(sed -n 's/^hello: listening on 127.0.0.1:\([0-9]*\)$/\1/p' "$log")
-  [[ -n "$port" ]] && break
-  sleep 0.05
-done
-[[ -n "$port" ]] || { echo "no TLS port"; cat "$log"; exit 1; }
+start tls --certfile="$testdata/localhost.crt" --keyfile="$testdata/localhost.key"
 url="https://localhost:$port/"
 out=$(curl -sS -v --cacert "$testdata/ca.crt" --resolve "localhost:$port:127.0.0.1" "$url" "$url" 2>&1)
 [[ $(grep -o "Hello, world" <<<"$out" | wc -l) == 2 ]] || { echo "TLS got: $out"; exit 1; }
