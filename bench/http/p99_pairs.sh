@@ -11,8 +11,9 @@
 # and wrk connects with TLS (keep-alive: one handshake per connection).
 # Prints each pair, then the median of tornado-cpp/nginx p99 and req/s ratios and in
 # how many pairs tornado-cpp's p99 was the higher one, with a sign test's p (below ~0.05:
-# one server really is ahead more often than chance would give). "close" sends every request with
-# "Connection: close": one connection per request (accept, serve, close).
+# one server is ahead more often than chance would give, in this run). "close" sends
+# every request with "Connection: close": one connection per request (accept, serve,
+# close).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 pairs=${1:-30}
